@@ -1,0 +1,89 @@
+// voisinage db check|backup|migrate: the operator's tools for the database file.
+
+#include "cmd/cli.h"
+#include "lib/store/schema.h"
+
+namespace voisinage {
+
+namespace {
+
+struct CheckOptions {
+  bool json = false;
+};
+struct BackupOptions {
+  std::string target;
+};
+struct MigrateOptions {
+  bool json = false;
+};
+
+int RunCheck(const CheckOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  DbCheck check = CheckDb(db);
+  if (options.json) {
+    PrintJson({{"database", db.path()},
+               {"ok", check.ok()},
+               {"schema_version", check.schema_version},
+               {"latest_schema_version", check.latest_schema_version},
+               {"problems", check.problems}});
+  } else if (check.ok()) {
+    Say(invocation, fmt::format("ok: '{}' (schema version {}, integrity and foreign keys checked)", db.path(),
+                                check.schema_version));
+  } else {
+    for (const std::string& problem : check.problems) std::cerr << "voisinage: problem: " << problem << '\n';
+  }
+  if (!check.ok())
+    throw Error(fmt::format("database '{}' has {} problem(s)", db.path(), check.problems.size()),
+                "restore the latest backup ('voisinage db backup' makes one)");
+  return 0;
+}
+
+int RunBackup(const BackupOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  BackupDb(db, options.target);
+  Say(invocation, fmt::format("backed up '{}' to '{}'", db.path(), options.target));
+  return 0;
+}
+
+int RunMigrate(const MigrateOptions& options, Invocation& invocation) {
+  // Opening applies pending migrations; report the version before and after.
+  const std::string path = ResolveDbPath(invocation.global.db);
+  int before = 0;
+  {
+    SQLite::Database peek(path, SQLite::OPEN_READONLY);
+    before = peek.execAndGet("PRAGMA user_version").getInt();
+  }
+  Db db = OpenDb(invocation);
+  int after = CheckDb(db).schema_version;
+  if (options.json)
+    PrintJson({{"database", db.path()}, {"from_version", before}, {"to_version", after}});
+  else if (before == after)
+    Say(invocation, fmt::format("'{}' is up to date (schema version {})", db.path(), after));
+  else
+    Say(invocation, fmt::format("migrated '{}' from schema version {} to {}", db.path(), before, after));
+  return 0;
+}
+
+}  // namespace
+
+void SetupDb(CLI::App& app, Invocation& invocation) {
+  CLI::App* group = app.add_subcommand("db", "Check, back up and migrate the database file");
+  group->require_subcommand(1);
+
+  auto check = std::make_shared<CheckOptions>();
+  CLI::App* c = group->add_subcommand("check", "Check integrity, foreign keys and schema version");
+  AddJsonFlag(c, check->json);
+  OnRun(c, invocation, check, RunCheck);
+
+  auto backup = std::make_shared<BackupOptions>();
+  CLI::App* b = group->add_subcommand("backup", "Copy the database safely while it is in use");
+  b->add_option("file", backup->target, "Backup file to create (must not exist)")->required();
+  OnRun(b, invocation, backup, RunBackup);
+
+  auto migrate = std::make_shared<MigrateOptions>();
+  CLI::App* m = group->add_subcommand("migrate", "Upgrade the database to this version's schema");
+  AddJsonFlag(m, migrate->json);
+  OnRun(m, invocation, migrate, RunMigrate);
+}
+
+}  // namespace voisinage

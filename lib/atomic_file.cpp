@@ -1,0 +1,56 @@
+#include "lib/atomic_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "lib/error.h"
+
+namespace voisinage {
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  const std::filesystem::path target(path_);
+  temp_path_ = ((target.has_parent_path() ? target.parent_path() : ".") / ".voisinage-XXXXXX").string();
+  int fd = ::mkstemp(temp_path_.data());
+  if (fd < 0) throw Error(fmt::format("cannot write '{}': {}", path_, std::strerror(errno)));
+  file_ = ::fdopen(fd, "wb");
+  if (file_ == nullptr) {
+    ::close(fd);
+    ::unlink(temp_path_.c_str());
+    throw Error(fmt::format("cannot write '{}': {}", path_, std::strerror(errno)));
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (file_ == nullptr) return;
+  std::fclose(file_);
+  ::unlink(temp_path_.c_str());
+}
+
+void AtomicFile::Write(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size())
+    throw Error(fmt::format("cannot write '{}': {}", path_, std::strerror(errno)));
+}
+
+void AtomicFile::Commit() {
+  bool ok = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0;
+  int error = errno;
+  ok = std::fclose(file_) == 0 && ok;
+  file_ = nullptr;
+  if (!ok || ::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    if (ok) error = errno;
+    ::unlink(temp_path_.c_str());
+    throw Error(fmt::format("cannot write '{}': {}", path_, std::strerror(error)));
+  }
+}
+
+void WriteFileAtomically(const std::string& path, std::string_view content) {
+  AtomicFile file(path);
+  file.Write(content);
+  file.Commit();
+}
+
+}  // namespace voisinage

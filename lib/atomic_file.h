@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace voisinage {
+
+/// A file written under a temporary name in the target's directory and renamed over the target only by
+/// Commit(), after a flush and fsync: readers never see a partial file, and an interrupted or failed write
+/// (full disk, kill -9) leaves no file under the final name. Destroying an uncommitted AtomicFile removes
+/// the temporary file.
+class AtomicFile {
+ public:
+  /// Throws Error naming the path when the directory is missing or not writable.
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  /// Throws Error (e.g. "no space left on device") when the data cannot be written.
+  void Write(std::string_view data);
+  void Commit();
+
+ private:
+  std::string path_;
+  std::string temp_path_;
+  std::FILE* file_ = nullptr;
+};
+
+/// Writes `content` to `path` through an AtomicFile.
+void WriteFileAtomically(const std::string& path, std::string_view content);
+
+}  // namespace voisinage

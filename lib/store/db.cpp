@@ -1,0 +1,180 @@
+#include "lib/store/db.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <SQLiteCpp/Backup.h>
+
+#include "lib/store/schema.h"
+
+namespace voisinage {
+
+namespace fs = std::filesystem;
+
+std::string ResolveDbPath(const std::string& explicit_path) {
+  if (!explicit_path.empty()) return explicit_path;
+  if (const char* env = std::getenv("VOISINAGE_DB"); env != nullptr && *env != '\0') return env;
+  return "voisinage.db";
+}
+
+namespace {
+
+enum class FileKind { kMissing, kEmpty, kSqlite, kOther };
+
+FileKind Inspect(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return FileKind::kMissing;
+  if (fs::is_directory(path, ec)) return FileKind::kOther;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  char header[16] = {};
+  in.read(header, sizeof header);
+  if (in.gcount() == 0) return FileKind::kEmpty;
+  return std::memcmp(header, "SQLite format 3", 16) == 0 ? FileKind::kSqlite : FileKind::kOther;
+}
+
+// Creates the file with owner-only permissions before SQLite opens it: residents' data is personal.
+void CreateEmptyFile(const std::string& path) {
+  fs::path parent = fs::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw Error(fmt::format("cannot create database '{}': directory '{}' does not exist", path, parent.string()));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw Error(fmt::format("cannot create database '{}': {}", path, std::strerror(errno)));
+  ::close(fd);
+}
+
+void Configure(SQLite::Database& sql, int busy_timeout_ms) {
+  sql.setBusyTimeout(busy_timeout_ms);
+  sql.exec("PRAGMA foreign_keys = ON");
+  sql.exec("PRAGMA synchronous = NORMAL");  // safe in WAL mode: a crash never corrupts, at worst loses the last commit
+}
+
+}  // namespace
+
+Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
+  FileKind kind = Inspect(path);
+  if (kind == FileKind::kOther)
+    throw Error(fmt::format("'{}' is not a voisinage database (not a SQLite file)", path),
+                "check --db or $VOISINAGE_DB; the file was not modified");
+  if (kind == FileKind::kMissing || kind == FileKind::kEmpty) {
+    if (mode != OpenMode::kCreate)
+      throw Error(fmt::format("no voisinage database at '{}'", path),
+                  "create one with 'voisinage init --from TOWN.yaml', or point --db or $VOISINAGE_DB at it");
+    if (kind == FileKind::kMissing) CreateEmptyFile(path);
+  }
+
+  auto sql = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE);
+  sql->setBusyTimeout(busy_timeout_ms);
+
+  // Identify the file before anything writes to it.
+  int application_id = sql->execAndGet("PRAGMA application_id").getInt();
+  int version = sql->execAndGet("PRAGMA user_version").getInt();
+  bool blank = application_id == 0 && version == 0 &&
+               sql->execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
+  if (!blank && application_id != kApplicationId)
+    throw Error(fmt::format("'{}' is a SQLite database but not a voisinage one", path),
+                "check --db or $VOISINAGE_DB; the file was not modified");
+  if (blank && mode != OpenMode::kCreate)
+    throw Error(fmt::format("'{}' is an empty SQLite file, not a voisinage database", path),
+                "initialise it with 'voisinage init'");
+  if (version > LatestSchemaVersion())
+    throw Error(fmt::format("'{}' has schema version {}, newer than this voisinage (version {}) knows", path,
+                            version, LatestSchemaVersion()),
+                "upgrade voisinage; the file was not modified");
+
+  if (sql->execAndGet("PRAGMA journal_mode").getString() != "wal") sql->execAndGet("PRAGMA journal_mode = WAL");
+  Configure(*sql, busy_timeout_ms);
+  ApplyMigrations(*sql);
+  return Db(std::move(sql), path, blank, busy_timeout_ms);
+}
+
+Db Db::OpenInMemory() {
+  auto sql = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  Configure(*sql, kDefaultBusyTimeoutMs);
+  ApplyMigrations(*sql);
+  return Db(std::move(sql), ":memory:", true, kDefaultBusyTimeoutMs);
+}
+
+Error DescribeSqliteError(const SQLite::Exception& e, const std::string& db_path, int busy_timeout_ms) {
+  switch (e.getErrorCode()) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Error(fmt::format("database '{}' is busy: another process kept it for more than {} s", db_path,
+                               busy_timeout_ms / 1000),
+                   "retry when the other command has finished, or wait longer with --busy-timeout");
+    case SQLITE_FULL:
+      return Error(fmt::format("database '{}': the disk is full; nothing was changed", db_path),
+                   "free some space and run the command again");
+    case SQLITE_READONLY:
+      return Error(fmt::format("database '{}' is read-only", db_path),
+                   "check the permissions of the file and of its directory");
+    case SQLITE_CANTOPEN:
+      return Error(fmt::format("cannot open database '{}'", db_path),
+                   "check that the directory exists and is writable");
+    case SQLITE_NOTADB:
+      return Error(fmt::format("'{}' is not a voisinage database (not a SQLite file)", db_path));
+    case SQLITE_CORRUPT:
+      return Error(fmt::format("database '{}' is damaged: {}", db_path, e.what()),
+                   "run 'voisinage db check' and restore the latest backup");
+    default:
+      return Error(fmt::format("database '{}': {}", db_path, e.what()));
+  }
+}
+
+DbCheck CheckDb(Db& db) {
+  DbCheck check;
+  check.latest_schema_version = LatestSchemaVersion();
+  check.schema_version = db.sql().execAndGet("PRAGMA user_version").getInt();
+  if (check.schema_version != check.latest_schema_version)
+    check.problems.push_back(fmt::format("schema version {} differs from the expected {}", check.schema_version,
+                                         check.latest_schema_version));
+  SQLite::Statement integrity(db.sql(), "PRAGMA integrity_check");
+  while (integrity.executeStep()) {
+    std::string line = integrity.getColumn(0).getString();
+    if (line != "ok") check.problems.push_back("integrity: " + line);
+  }
+  SQLite::Statement keys(db.sql(), "PRAGMA foreign_key_check");
+  while (keys.executeStep())
+    check.problems.push_back(fmt::format("foreign key: row {} of '{}' points to a missing row of '{}'",
+                                         keys.getColumn(1).getInt64(), keys.getColumn(0).getString(),
+                                         keys.getColumn(2).getString()));
+  return check;
+}
+
+void BackupDb(Db& db, const std::string& target) {
+  std::error_code ec;
+  if (fs::exists(target, ec))
+    throw Error(fmt::format("backup target '{}' already exists", target), "choose a new file name");
+  const std::string partial = target + ".partial";
+  fs::remove(partial, ec);
+  CreateEmptyFile(partial);
+  try {
+    SQLite::Database copy(partial, SQLite::OPEN_READWRITE);
+    SQLite::Backup backup(copy, db.sql());
+    // Copy in steps so writers are never blocked for long; a write by another connection restarts it.
+    for (;;) {
+      int rc = backup.executeStep(256);
+      if (rc == SQLITE_DONE) break;
+      if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(20);
+    }
+    copy.exec("PRAGMA journal_mode = DELETE");  // a backup is one self-contained file
+  } catch (...) {
+    fs::remove(partial, ec);
+    throw;
+  }
+  fs::rename(partial, target, ec);
+  if (ec) {
+    fs::remove(partial, ec);
+    throw Error(fmt::format("cannot write backup '{}': {}", target, ec.message()));
+  }
+}
+
+}  // namespace voisinage

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "lib/error.h"
+
+namespace voisinage {
+
+/// The `PRAGMA application_id` that marks a SQLite file as a voisinage database ("VOIS").
+inline constexpr int kApplicationId = 0x564F4953;
+/// Default time a command waits for another process's write lock before giving up.
+inline constexpr int kDefaultBusyTimeoutMs = 10000;
+
+/// Where the database is: `explicit_path` when not empty, else $VOISINAGE_DB, else ./voisinage.db.
+std::string ResolveDbPath(const std::string& explicit_path);
+
+enum class OpenMode {
+  kExisting,  ///< the file must exist and be a voisinage database
+  kCreate,    ///< create the file if it does not exist (or is an empty SQLite file)
+};
+
+/// An open voisinage database: WAL, foreign keys on, a busy timeout, the schema migrated to the latest
+/// version. Every write transaction starts with BEGIN IMMEDIATE (see Write()) so that concurrent writers
+/// queue on the busy timeout instead of failing.
+class Db {
+ public:
+  /// Opens `path`. Throws Error, without touching the file, when it is missing (kExisting), is not SQLite,
+  /// is SQLite but not voisinage, or has a schema newer than this binary. Applies pending migrations.
+  static Db Open(const std::string& path, OpenMode mode, int busy_timeout_ms = kDefaultBusyTimeoutMs);
+
+  /// Opens an in-memory database with the latest schema (unit tests).
+  static Db OpenInMemory();
+
+  SQLite::Database& sql() { return *sql_; }
+  const std::string& path() const { return path_; }
+  /// True when Open created the file or found it without any schema.
+  bool created() const { return created_; }
+  int busy_timeout_ms() const { return busy_timeout_ms_; }
+
+  /// Begins a write transaction (BEGIN IMMEDIATE): rolled back unless committed.
+  SQLite::Transaction Write() { return SQLite::Transaction(*sql_, SQLite::TransactionBehavior::IMMEDIATE); }
+
+ private:
+  Db(std::unique_ptr<SQLite::Database> sql, std::string path, bool created, int busy_timeout_ms)
+      : sql_(std::move(sql)), path_(std::move(path)), created_(created), busy_timeout_ms_(busy_timeout_ms) {}
+
+  std::unique_ptr<SQLite::Database> sql_;
+  std::string path_;
+  bool created_ = false;
+  int busy_timeout_ms_ = kDefaultBusyTimeoutMs;
+};
+
+/// Turns a SQLite exception raised while working on `db_path` into an Error a user can act on
+/// (a busy database names the timeout and says what to do; a full disk says so).
+Error DescribeSqliteError(const SQLite::Exception& e, const std::string& db_path, int busy_timeout_ms);
+
+/// Integrity, foreign keys and schema version of an open database.
+struct DbCheck {
+  int schema_version = 0;
+  int latest_schema_version = 0;
+  std::vector<std::string> problems;  ///< empty when the file is sound
+  bool ok() const { return problems.empty(); }
+};
+
+/// Runs PRAGMA integrity_check and foreign_key_check and compares the schema version. Never throws for a
+/// problem it finds; it lists it.
+DbCheck CheckDb(Db& db);
+
+/// Copies the database to `target` with SQLite's online backup (safe while other processes write).
+/// Refuses to overwrite an existing file. The copy is written under a temporary name and renamed.
+void BackupDb(Db& db, const std::string& target);
+
+}  // namespace voisinage

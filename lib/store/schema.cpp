@@ -1,0 +1,134 @@
+#include "lib/store/schema.h"
+
+#include "lib/clock.h"
+#include "lib/store/db.h"
+
+namespace voisinage {
+
+namespace {
+
+// Timestamps are ISO 8601 UTC text ("2026-11-29T10:00:00Z"); they sort and compare as strings.
+const char* const kTownSchema = R"sql(
+CREATE TABLE schema_migration (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+);
+
+CREATE TABLE setting (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE town (
+  id                  INTEGER PRIMARY KEY CHECK (id = 1),
+  name                TEXT NOT NULL,
+  insee               TEXT NOT NULL,
+  postcodes           TEXT NOT NULL DEFAULT '[]',  -- JSON array of strings
+  timezone            TEXT NOT NULL DEFAULT 'Europe/Paris',
+  url                 TEXT NOT NULL DEFAULT '',
+  auto_hide_score     REAL,
+  auto_hide_reporters INTEGER,
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL
+);
+
+CREATE TABLE neighbourhood (
+  id             INTEGER PRIMARY KEY,
+  slug           TEXT NOT NULL UNIQUE,
+  name           TEXT NOT NULL,
+  polygon        TEXT,             -- GeoJSON Polygon or MultiPolygon geometry
+  min_lon REAL, min_lat REAL, max_lon REAL, max_lat REAL,
+  from_town_file INTEGER NOT NULL DEFAULT 0,
+  archived_at    TEXT,
+  merged_into_id INTEGER REFERENCES neighbourhood(id),
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL
+);
+
+CREATE TABLE neighbourhood_postcode (
+  neighbourhood_id INTEGER NOT NULL REFERENCES neighbourhood(id) ON DELETE CASCADE,
+  postcode         TEXT NOT NULL,
+  PRIMARY KEY (neighbourhood_id, postcode)
+) WITHOUT ROWID;
+CREATE INDEX neighbourhood_postcode_by_code ON neighbourhood_postcode(postcode);
+
+CREATE TABLE grievance_category (
+  id         INTEGER PRIMARY KEY,
+  code       TEXT NOT NULL UNIQUE,
+  name       TEXT NOT NULL,
+  grp        TEXT NOT NULL DEFAULT '',
+  service    TEXT NOT NULL DEFAULT '',
+  sla_days   INTEGER NOT NULL CHECK (sla_days > 0),
+  active     INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+
+CREATE TABLE word_rule (
+  id             INTEGER PRIMARY KEY,
+  pattern        TEXT NOT NULL UNIQUE,
+  action         TEXT NOT NULL CHECK (action IN ('block', 'hold', 'flag', 'censor')),
+  from_town_file INTEGER NOT NULL DEFAULT 0,
+  created_at     TEXT NOT NULL
+);
+
+CREATE TABLE member (
+  id               INTEGER PRIMARY KEY,
+  display_name     TEXT NOT NULL,
+  email            TEXT UNIQUE,
+  role             TEXT NOT NULL CHECK (role IN
+                     ('resident', 'merchant', 'association', 'townhall', 'moderator', 'admin')),
+  neighbourhood_id INTEGER REFERENCES neighbourhood(id),
+  from_town_file   INTEGER NOT NULL DEFAULT 0,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  removed_at       TEXT
+);
+CREATE INDEX member_by_neighbourhood ON member(neighbourhood_id);
+
+CREATE TABLE invitation (
+  id               INTEGER PRIMARY KEY,
+  neighbourhood_id INTEGER NOT NULL REFERENCES neighbourhood(id),
+  code_hash        TEXT NOT NULL UNIQUE,  -- keyed BLAKE2b of the normalised code
+  created_at       TEXT NOT NULL,
+  expires_at       TEXT NOT NULL,
+  used_at          TEXT,
+  used_by          INTEGER REFERENCES member(id),
+  revoked_at       TEXT
+);
+CREATE INDEX invitation_by_neighbourhood ON invitation(neighbourhood_id);
+)sql";
+
+const std::vector<Migration> kMigrations = {
+    {1, "town, neighbourhoods, categories, word rules, members, invitations", kTownSchema},
+};
+
+}  // namespace
+
+const std::vector<Migration>& Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations.back().version; }
+
+int ApplyMigrations(SQLite::Database& sql) {
+  int applied = 0;
+  for (const Migration& migration : kMigrations) {
+    SQLite::Transaction transaction(sql, SQLite::TransactionBehavior::IMMEDIATE);
+    // Re-read inside the transaction: another process may have migrated meanwhile.
+    int current = sql.execAndGet("PRAGMA user_version").getInt();
+    if (migration.version <= current) continue;
+    sql.exec(migration.sql);
+    SQLite::Statement record(sql, "INSERT INTO schema_migration(version, name, applied_at) VALUES (?, ?, ?)");
+    record.bind(1, migration.version);
+    record.bind(2, migration.name);
+    record.bind(3, NowIso());
+    record.exec();
+    sql.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+    sql.exec(fmt::format("PRAGMA user_version = {}", migration.version));
+    transaction.commit();
+    ++applied;
+  }
+  return applied;
+}
+
+}  // namespace voisinage

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace voisinage {
+
+/// One RFC 4180 field: quoted when it holds the delimiter, a quote, CR or LF; quotes doubled.
+std::string CsvField(std::string_view value, char delimiter = ',');
+
+/// A whole record, fields joined by `delimiter`, without the line ending.
+std::string CsvRecord(const std::vector<std::string>& fields, char delimiter = ',');
+
+}  // namespace voisinage
