@@ -100,8 +100,70 @@ CREATE TABLE invitation (
 CREATE INDEX invitation_by_neighbourhood ON invitation(neighbourhood_id);
 )sql";
 
+// Shops and associations from the registries (SIRENE, RNA) and the town hall's own files.
+const char* const kDirectorySchema = R"sql(
+CREATE TABLE import_run (
+  id          INTEGER PRIMARY KEY,
+  kind        TEXT NOT NULL CHECK (kind IN ('merchant', 'association')),
+  format      TEXT NOT NULL,
+  file_name   TEXT NOT NULL,
+  sha256      TEXT NOT NULL,
+  encoding    TEXT NOT NULL,
+  delimiter   TEXT NOT NULL,
+  filters     TEXT NOT NULL DEFAULT '',
+  started_at  TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  read        INTEGER NOT NULL DEFAULT 0,
+  inserted    INTEGER NOT NULL DEFAULT 0,
+  updated     INTEGER NOT NULL DEFAULT 0,
+  unchanged   INTEGER NOT NULL DEFAULT 0,
+  closed      INTEGER NOT NULL DEFAULT 0,
+  skipped     INTEGER NOT NULL DEFAULT 0,
+  rejected    INTEGER NOT NULL DEFAULT 0,
+  duplicates  INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE directory_entry (
+  id               INTEGER PRIMARY KEY,
+  kind             TEXT NOT NULL CHECK (kind IN ('merchant', 'association')),
+  registry_key     TEXT NOT NULL,         -- SIRET, RNA number, or the town file's own key
+  source           TEXT NOT NULL,         -- sirene | rna | csv
+  name             TEXT NOT NULL DEFAULT '',  -- public name; empty when the registry gives none
+  short_name       TEXT NOT NULL DEFAULT '',
+  activity_code    TEXT NOT NULL DEFAULT '',  -- NAF code (merchants), object codes (associations)
+  activity_label   TEXT NOT NULL DEFAULT '',
+  description      TEXT NOT NULL DEFAULT '',
+  address          TEXT NOT NULL DEFAULT '',
+  postcode         TEXT NOT NULL DEFAULT '',
+  city             TEXT NOT NULL DEFAULT '',
+  insee            TEXT NOT NULL DEFAULT '',
+  lat              REAL,
+  lon              REAL,
+  website          TEXT NOT NULL DEFAULT '',
+  phone            TEXT NOT NULL DEFAULT '',
+  email            TEXT NOT NULL DEFAULT '',
+  created_on       TEXT NOT NULL DEFAULT '',
+  declared_on      TEXT NOT NULL DEFAULT '',
+  dissolved_on     TEXT NOT NULL DEFAULT '',
+  status           TEXT NOT NULL CHECK (status IN ('active', 'closed', 'dissolved', 'deleted')),
+  neighbourhood_id INTEGER REFERENCES neighbourhood(id),
+  content_hash     INTEGER NOT NULL,       -- of the imported fields: an unchanged row is not rewritten
+  first_import_id  INTEGER REFERENCES import_run(id),
+  last_import_id   INTEGER REFERENCES import_run(id),
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  UNIQUE (kind, registry_key)
+);
+CREATE INDEX directory_entry_by_neighbourhood ON directory_entry(neighbourhood_id);
+CREATE INDEX directory_entry_by_activity ON directory_entry(activity_code);
+
+-- Accent- and case-folded text of each entry (rowid = directory_entry.id), see lib/text/fold.h.
+CREATE VIRTUAL TABLE directory_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "town, neighbourhoods, categories, word rules, members, invitations", kTownSchema},
+    {2, "directory of shops and associations, import runs", kDirectorySchema},
 };
 
 }  // namespace

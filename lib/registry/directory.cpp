@@ -1,0 +1,246 @@
+#include "lib/registry/directory.h"
+
+#include <charconv>
+
+#include "lib/clock.h"
+#include "lib/text/fold.h"
+#include "lib/town/neighbourhood.h"
+
+namespace voisinage {
+
+using nlohmann::json;
+
+uint64_t DirectoryEntry::ContentHash() const {
+  // FNV-1a over the imported fields, each followed by a separator byte.
+  uint64_t hash = 1469598103934665603ull;
+  auto add = [&hash](std::string_view text) {
+    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+    hash = (hash ^ 0x1f) * 1099511628211ull;
+  };
+  for (const std::string* field : {&kind, &registry_key, &source, &name, &short_name, &activity_code, &activity_label,
+                                   &description, &address, &postcode, &city, &insee, &website, &phone, &email,
+                                   &created_on, &declared_on, &dissolved_on, &status})
+    add(*field);
+  add(lat ? fmt::format("{:.6f},{:.6f}", *lat, lon.value_or(0)) : "");
+  add(std::to_string(neighbourhood_id));
+  return hash;
+}
+
+std::string DirectoryEntry::SearchText() const {
+  std::string text = name;
+  for (const std::string* field : {&short_name, &activity_label, &description, &address, &city})
+    if (!field->empty()) text += " " + *field;
+  return Fold(text);
+}
+
+namespace {
+
+const char* const kColumns =
+    "e.id, e.kind, e.registry_key, e.source, e.name, e.short_name, e.activity_code, e.activity_label, "
+    "e.description, e.address, e.postcode, e.city, e.insee, e.lat, e.lon, e.website, e.phone, e.email, "
+    "e.created_on, e.declared_on, e.dissolved_on, e.status, coalesce(e.neighbourhood_id, 0), coalesce(n.slug, ''), "
+    "e.created_at, e.updated_at";
+
+DirectoryEntry Read(SQLite::Statement& row) {
+  DirectoryEntry e;
+  int i = 0;
+  e.id = row.getColumn(i++).getInt64();
+  for (std::string* field : {&e.kind, &e.registry_key, &e.source, &e.name, &e.short_name, &e.activity_code,
+                             &e.activity_label, &e.description, &e.address, &e.postcode, &e.city, &e.insee})
+    *field = row.getColumn(i++).getString();
+  if (!row.getColumn(i).isNull()) e.lat = row.getColumn(i).getDouble();
+  ++i;
+  if (!row.getColumn(i).isNull()) e.lon = row.getColumn(i).getDouble();
+  ++i;
+  for (std::string* field : {&e.website, &e.phone, &e.email, &e.created_on, &e.declared_on, &e.dissolved_on, &e.status})
+    *field = row.getColumn(i++).getString();
+  e.neighbourhood_id = row.getColumn(i++).getInt64();
+  e.neighbourhood = row.getColumn(i++).getString();
+  e.created_at = row.getColumn(i++).getString();
+  e.updated_at = row.getColumn(i++).getString();
+  return e;
+}
+
+// "épicerie fine" → "\"epicerie\"* \"fine\"*": every word must match the start of a word.
+std::string MatchExpression(const std::string& text) {
+  std::string folded = Fold(text), expression, word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (!expression.empty()) expression += ' ';
+    expression += '"' + word + "\"*";
+    word.clear();
+  };
+  for (char c : folded) {
+    bool letter = static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c));
+    if (letter) word += c;
+    else flush();
+  }
+  flush();
+  return expression;
+}
+
+}  // namespace
+
+std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query) {
+  std::string sql = fmt::format("SELECT {} FROM directory_entry e LEFT JOIN neighbourhood n ON n.id = e.neighbourhood_id",
+                                kColumns);
+  std::string match;
+  if (!query.text.empty()) {
+    match = MatchExpression(query.text);
+    if (match.empty()) throw Error(fmt::format("nothing to search in '{}'", query.text), "give at least one word");
+    sql += " JOIN directory_search s ON s.rowid = e.id AND directory_search MATCH :match";
+  }
+  sql += " WHERE 1";
+  if (!query.kind.empty()) {
+    if (query.kind != "merchant" && query.kind != "association")
+      throw Error(fmt::format("unknown kind '{}'", query.kind), "kinds: merchant, association");
+    sql += " AND e.kind = :kind";
+  }
+  int64_t neighbourhood_id = 0;
+  if (!query.neighbourhood.empty()) {
+    neighbourhood_id = ResolveNeighbourhood(db, query.neighbourhood).id;
+    sql += " AND e.neighbourhood_id = :neighbourhood";
+  }
+  if (!query.naf.empty()) sql += " AND e.activity_code = :naf";
+  if (!query.include_closed) sql += " AND e.status = 'active'";
+  sql += match.empty() ? " ORDER BY e.name COLLATE NOCASE, e.id" : " ORDER BY bm25(directory_search), e.name";
+  sql += " LIMIT :limit";
+  SQLite::Statement statement(db.sql(), sql);
+  if (!match.empty()) statement.bind(":match", match);
+  if (!query.kind.empty()) statement.bind(":kind", query.kind);
+  if (neighbourhood_id) statement.bind(":neighbourhood", neighbourhood_id);
+  if (!query.naf.empty()) statement.bind(":naf", query.naf);
+  statement.bind(":limit", query.limit);
+  std::vector<DirectoryEntry> entries;
+  while (statement.executeStep()) entries.push_back(Read(statement));
+  return entries;
+}
+
+DirectoryEntry GetDirectoryEntry(Db& db, const std::string& ref) {
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(ref.data(), ref.data() + ref.size(), id);
+  bool numeric_id = ec == std::errc() && end == ref.data() + ref.size() && ref.size() < 14;
+  SQLite::Statement statement(
+      db.sql(), fmt::format("SELECT {} FROM directory_entry e LEFT JOIN neighbourhood n ON n.id = e.neighbourhood_id "
+                            "WHERE {} ORDER BY e.kind LIMIT 1",
+                            kColumns, numeric_id ? "e.id = ?" : "e.registry_key = ?"));
+  if (numeric_id) statement.bind(1, id);
+  else statement.bind(1, ref);
+  if (!statement.executeStep())
+    throw Error(fmt::format("no directory entry '{}'", ref), "give an id, a SIRET or an RNA number (W...)");
+  return Read(statement);
+}
+
+json ToJson(const DirectoryEntry& e) {
+  auto optional = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  return {{"id", e.id},
+          {"kind", e.kind},
+          {"registry_key", e.registry_key},
+          {"source", e.source},
+          {"name", optional(e.name)},
+          {"short_name", optional(e.short_name)},
+          {"activity_code", optional(e.activity_code)},
+          {"activity_label", optional(e.activity_label)},
+          {"description", optional(e.description)},
+          {"address", optional(e.address)},
+          {"postcode", optional(e.postcode)},
+          {"city", optional(e.city)},
+          {"insee", optional(e.insee)},
+          {"lat", e.lat ? json(*e.lat) : json(nullptr)},
+          {"lon", e.lon ? json(*e.lon) : json(nullptr)},
+          {"website", optional(e.website)},
+          {"phone", optional(e.phone)},
+          {"email", optional(e.email)},
+          {"created_on", optional(e.created_on)},
+          {"declared_on", optional(e.declared_on)},
+          {"dissolved_on", optional(e.dissolved_on)},
+          {"status", e.status},
+          {"neighbourhood", optional(e.neighbourhood)},
+          {"created_at", e.created_at},
+          {"updated_at", e.updated_at}};
+}
+
+namespace {
+
+const char* const kFields =
+    "kind, registry_key, source, name, short_name, activity_code, activity_label, description, address, postcode, "
+    "city, insee, lat, lon, website, phone, email, created_on, declared_on, dissolved_on, status, neighbourhood_id, "
+    "content_hash, last_import_id, updated_at";
+
+}  // namespace
+
+DirectoryWriter::DirectoryWriter(Db& db)
+    : db_(db),
+      find_(db.sql(), "SELECT id, content_hash, status FROM directory_entry WHERE kind = ? AND registry_key = ?"),
+      insert_(db.sql(), fmt::format("INSERT INTO directory_entry ({}, first_import_id, created_at) VALUES "
+                                    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+                                    "?23,?24,?25,?24,?25)",
+                                    kFields)),
+      update_(db.sql(), fmt::format("UPDATE directory_entry SET ({}) = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                                    "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25) WHERE id = ?26",
+                                    kFields)),
+      unindex_(db.sql(), "DELETE FROM directory_search WHERE rowid = ?"),
+      index_(db.sql(), "INSERT INTO directory_search (rowid, text) VALUES (?, ?)"),
+      now_(NowIso()) {}
+
+std::optional<DirectoryWriter::Existing> DirectoryWriter::Find(const std::string& kind, const std::string& key) {
+  find_.reset();
+  find_.bind(1, kind);
+  find_.bind(2, key);
+  if (!find_.executeStep()) return std::nullopt;
+  return Existing{find_.getColumn(0).getInt64(), static_cast<uint64_t>(find_.getColumn(1).getInt64()),
+                  find_.getColumn(2).getString()};
+}
+
+void DirectoryWriter::Bind(SQLite::Statement& s, const DirectoryEntry& e, int64_t import_id) {
+  int i = 1;
+  for (const std::string* field : {&e.kind, &e.registry_key, &e.source, &e.name, &e.short_name, &e.activity_code,
+                                   &e.activity_label, &e.description, &e.address, &e.postcode, &e.city, &e.insee})
+    s.bind(i++, *field);
+  if (e.lat) s.bind(i, *e.lat);
+  else s.bind(i);
+  ++i;
+  if (e.lon) s.bind(i, *e.lon);
+  else s.bind(i);
+  ++i;
+  for (const std::string* field : {&e.website, &e.phone, &e.email, &e.created_on, &e.declared_on, &e.dissolved_on,
+                                   &e.status})
+    s.bind(i++, *field);
+  if (e.neighbourhood_id) s.bind(i, e.neighbourhood_id);
+  else s.bind(i);
+  ++i;
+  s.bind(i++, static_cast<int64_t>(e.ContentHash()));
+  s.bind(i++, import_id);
+  s.bind(i++, now_);
+}
+
+int64_t DirectoryWriter::Insert(const DirectoryEntry& entry, int64_t import_id) {
+  insert_.reset();
+  Bind(insert_, entry, import_id);
+  insert_.exec();
+  int64_t id = db_.sql().getLastInsertRowid();
+  Index(id, entry, false);
+  return id;
+}
+
+void DirectoryWriter::Update(int64_t id, const DirectoryEntry& entry, int64_t import_id) {
+  update_.reset();
+  Bind(update_, entry, import_id);
+  update_.bind(26, id);
+  update_.exec();
+  Index(id, entry, true);
+}
+
+void DirectoryWriter::Index(int64_t id, const DirectoryEntry& entry, bool replace) {
+  if (replace) {
+    unindex_.reset();
+    unindex_.bind(1, id);
+    unindex_.exec();
+  }
+  index_.reset();
+  index_.bind(1, id);
+  index_.bind(2, entry.SearchText());
+  index_.exec();
+}
+
+}  // namespace voisinage

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/store/db.h"
+
+namespace voisinage {
+
+/// A shop or association of the town's directory.
+struct DirectoryEntry {
+  int64_t id = 0;
+  std::string kind;          ///< merchant | association
+  std::string registry_key;  ///< SIRET, RNA number (W...), or the town hall's own key
+  std::string source;        ///< sirene | rna | csv
+  std::string name, short_name;
+  std::string activity_code, activity_label;  ///< NAF code and label; RNA object codes
+  std::string description;
+  std::string address, postcode, city, insee;
+  std::optional<double> lat, lon;
+  std::string website, phone, email;
+  std::string created_on, declared_on, dissolved_on;  ///< YYYY-MM-DD or empty
+  std::string status = "active";                      ///< active | closed | dissolved | deleted
+  int64_t neighbourhood_id = 0;
+  std::string neighbourhood;  ///< slug, when read back
+  std::string created_at, updated_at;
+
+  /// A stable hash of the imported fields: equal hashes mean a re-import has nothing to change.
+  uint64_t ContentHash() const;
+  /// The folded text the search index holds for this entry.
+  std::string SearchText() const;
+};
+
+/// What `directory list|search` asks for; empty fields do not filter.
+struct DirectoryQuery {
+  std::string text;  ///< words to search (accent- and case-insensitive, prefixes match); empty lists all
+  std::string kind;
+  std::string neighbourhood;
+  std::string naf;  ///< activity code, e.g. 47.22Z
+  bool include_closed = false;
+  int limit = 50;
+};
+
+/// Entries matching the query, best match first (by name when there is no text).
+std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query);
+
+/// The entry with this id, SIRET or RNA number. Throws Error when there is none.
+DirectoryEntry GetDirectoryEntry(Db& db, const std::string& ref);
+
+nlohmann::json ToJson(const DirectoryEntry& entry);
+
+/// Prepared statements for writing entries and their search text, inside the caller's transaction.
+class DirectoryWriter {
+ public:
+  explicit DirectoryWriter(Db& db);
+
+  struct Existing {
+    int64_t id;
+    uint64_t content_hash;
+    std::string status;
+  };
+  std::optional<Existing> Find(const std::string& kind, const std::string& key);
+  int64_t Insert(const DirectoryEntry& entry, int64_t import_id);
+  void Update(int64_t id, const DirectoryEntry& entry, int64_t import_id);
+
+ private:
+  void Bind(SQLite::Statement& statement, const DirectoryEntry& entry, int64_t import_id);
+  void Index(int64_t id, const DirectoryEntry& entry, bool replace);
+
+  Db& db_;
+  SQLite::Statement find_, insert_, update_, unindex_, index_;
+  std::string now_;
+};
+
+}  // namespace voisinage
