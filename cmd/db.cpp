@@ -16,6 +16,9 @@ struct BackupOptions {
 struct MigrateOptions {
   bool json = false;
 };
+struct VacuumOptions {
+  bool json = false;
+};
 
 int RunCheck(const CheckOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
@@ -46,15 +49,8 @@ int RunBackup(const BackupOptions& options, Invocation& invocation) {
 }
 
 int RunMigrate(const MigrateOptions& options, Invocation& invocation) {
-  // Opening applies pending migrations; report the version before and after.
-  const std::string path = ResolveDbPath(invocation.global.db);
-  int before = 0;
-  {
-    SQLite::Database peek(path, SQLite::OPEN_READONLY);
-    before = peek.execAndGet("PRAGMA user_version").getInt();
-  }
-  Db db = OpenDb(invocation);
-  int after = CheckDb(db).schema_version;
+  Db db = OpenDb(invocation);  // opening applies the pending migrations
+  const int before = db.opened_schema_version(), after = CheckDb(db).schema_version;
   if (options.json)
     PrintJson({{"database", db.path()}, {"from_version", before}, {"to_version", after}});
   else if (before == after)
@@ -64,10 +60,21 @@ int RunMigrate(const MigrateOptions& options, Invocation& invocation) {
   return 0;
 }
 
+int RunVacuum(const VacuumOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  VacuumResult result = VacuumDb(db);
+  if (options.json)
+    PrintJson({{"database", db.path()}, {"bytes_before", result.bytes_before}, {"bytes_after", result.bytes_after}});
+  else
+    Say(invocation, fmt::format("vacuumed '{}': {} KiB → {} KiB", db.path(), result.bytes_before / 1024,
+                                result.bytes_after / 1024));
+  return 0;
+}
+
 }  // namespace
 
 void SetupDb(CLI::App& app, Invocation& invocation) {
-  CLI::App* group = app.add_subcommand("db", "Check, back up and migrate the database file");
+  CLI::App* group = app.add_subcommand("db", "Check, back up, vacuum and migrate the database file");
   group->require_subcommand(1);
 
   auto check = std::make_shared<CheckOptions>();
@@ -84,6 +91,11 @@ void SetupDb(CLI::App& app, Invocation& invocation) {
   CLI::App* m = group->add_subcommand("migrate", "Upgrade the database to this version's schema");
   AddJsonFlag(m, migrate->json);
   OnRun(m, invocation, migrate, RunMigrate);
+
+  auto vacuum = std::make_shared<VacuumOptions>();
+  CLI::App* v = group->add_subcommand("vacuum", "Rebuild the file to reclaim the space of deleted data");
+  AddJsonFlag(v, vacuum->json);
+  OnRun(v, invocation, vacuum, RunVacuum);
 }
 
 }  // namespace voisinage

@@ -42,36 +42,38 @@ int RunInit(const InitOptions& options, Invocation& invocation) {
 
   const std::string path = ResolveDbPath(invocation.global.db);
   std::error_code ec;
-  if (options.dry_run && !std::filesystem::exists(path, ec)) {
-    if (!file) {
-      Say(invocation, fmt::format("dry run: '{}' would be created", path));
+  const bool exists = std::filesystem::exists(path, ec);
+  if (options.dry_run) {
+    // A dry run works on a copy in memory (or an empty database): it never creates, migrates or locks the file.
+    Db scratch = exists ? Db::OpenCopyInMemory(path, invocation.global.busy_timeout_ms) : Db::OpenInMemory();
+    TownDiff diff = file ? ApplyTownFile(scratch, *file, true) : TownDiff{{}, true};
+    if (options.json) {
+      nlohmann::json out = ToJson(diff);
+      out["database"] = path;
+      out["created"] = !exists;
+      PrintJson(out);
       return 0;
     }
-    // Nothing may be created: compare against an empty database in memory.
-    Db scratch = Db::OpenInMemory();
-    TownDiff diff = ApplyTownFile(scratch, *file, true);
-    options.json ? PrintJson(ToJson(diff)) : PrintDiff(diff, invocation);
-    if (!options.json) Say(invocation, fmt::format("'{}' does not exist yet: it would be created", path));
+    // The difference is what a dry run is asked for: printed even with --quiet.
+    Invocation loud = invocation;
+    loud.global.quiet = false;
+    if (!exists) Say(loud, fmt::format("'{}' does not exist yet: it would be created", path));
+    PrintDiff(diff, loud);
     return 0;
   }
   Db db = OpenDb(invocation, OpenMode::kCreate);
-  if (!file) {
-    if (options.json)
-      PrintJson({{"database", db.path()}, {"created", db.created()}, {"schema_version", LatestSchemaVersion()}});
-    else
-      Say(invocation, fmt::format("{} '{}' (schema version {})", db.created() ? "created" : "up to date:", db.path(),
-                                  LatestSchemaVersion()));
-    return 0;
-  }
-  TownDiff diff = ApplyTownFile(db, *file, options.dry_run);
+  TownDiff diff = file ? ApplyTownFile(db, *file, false) : TownDiff{};
   if (options.json) {
     nlohmann::json out = ToJson(diff);
     out["database"] = db.path();
+    out["created"] = db.created();
+    out["schema_version"] = LatestSchemaVersion();
     PrintJson(out);
-  } else {
-    if (db.created()) Say(invocation, fmt::format("created '{}'", db.path()));
-    PrintDiff(diff, invocation);
+    return 0;
   }
+  if (db.created()) Say(invocation, fmt::format("created '{}' (schema version {})", db.path(), LatestSchemaVersion()));
+  if (file) PrintDiff(diff, invocation);
+  else if (!db.created()) Say(invocation, fmt::format("'{}' is up to date (schema version {})", db.path(), LatestSchemaVersion()));
   return 0;
 }
 

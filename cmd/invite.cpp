@@ -1,5 +1,7 @@
 // voisinage invite create|list|revoke|redeem: single-use invitation codes for a neighbourhood.
 
+#include <filesystem>
+
 #include "cmd/cli.h"
 #include "lib/atomic_file.h"
 #include "lib/clock.h"
@@ -30,6 +32,10 @@ struct RedeemOptions {
 
 int RunCreate(const CreateOptions& options, Invocation& invocation) {
   const std::chrono::seconds valid_for = ParseDuration(options.expires);
+  std::error_code ec;
+  // The codes of an earlier sheet can never be printed again: never write over one.
+  if (!options.output.empty() && options.output != "-" && std::filesystem::exists(options.output, ec))
+    throw Error(fmt::format("'{}' already exists", options.output), "choose a new file name; no code was created");
   Db db = OpenDb(invocation);
   auto deliver = [&](const std::vector<NewInvitation>& created) {
     std::string out;

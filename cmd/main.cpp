@@ -11,6 +11,7 @@
 
 #include "cmd/cli.h"
 #include "lib/error.h"
+#include "lib/text/suggest.h"
 
 namespace voisinage {
 
@@ -78,7 +79,22 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    PrintError(Lowercased(e.what()), "see 'voisinage --help' or 'voisinage COMMAND --help'");
+    std::string message = Lowercased(e.what());
+    // CLI11 reports an unknown command as a missing one: name it instead.
+    if (app.get_subcommands().empty()) {
+      std::vector<std::string> names;
+      for (const Command& command : kCommands) names.push_back(command.name);
+      for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg.starts_with("-")) {
+          if ((arg == "--db" || arg == "--busy-timeout") && i + 1 < argc) ++i;
+          continue;
+        }
+        message = fmt::format("unknown command '{}'{}", arg, DidYouMean(arg, names));
+        break;
+      }
+    }
+    PrintError(message, "see 'voisinage --help' or 'voisinage COMMAND --help'");
     return kExitUsage;
   }
 

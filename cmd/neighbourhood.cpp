@@ -72,7 +72,7 @@ int RunCreate(const CreateOptions& options, Invocation& invocation) {
     try {
       input.area = Area::FromGeoJson(nlohmann::json::parse(in));
     } catch (const nlohmann::json::parse_error& e) {
-      throw Error(fmt::format("'{}': not valid JSON: {}", options.polygon, e.what()));
+      throw Error(fmt::format("'{}': not valid JSON (byte {})", options.polygon, e.byte));
     } catch (const Error& e) {
       throw e.WithContext(fmt::format("'{}'", options.polygon));
     }

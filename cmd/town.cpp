@@ -75,6 +75,11 @@ void SetupTown(CLI::App& app, Invocation& invocation) {
                   "Distinct reporters that hide content automatically")
       ->option_text("N");
   AddJsonFlag(set, set_options->json);
+  set->parse_complete_callback([set_options] {
+    TownChanges changes = set_options->changes;
+    if (!set_options->postcodes.empty()) changes.postcodes = set_options->postcodes;
+    if (changes.empty()) throw CLI::ValidationError("nothing to change: give at least one option (see --help)");
+  });
   OnRun(set, invocation, set_options, RunTownSet);
 }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 
 #include <SQLiteCpp/Backup.h>
@@ -59,26 +60,15 @@ void Configure(SQLite::Database& sql, int busy_timeout_ms) {
 
 }  // namespace
 
-Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
-  FileKind kind = Inspect(path);
-  if (kind == FileKind::kOther)
-    throw Error(fmt::format("'{}' is not a voisinage database (not a SQLite file)", path),
-                "check --db or $VOISINAGE_DB; the file was not modified");
-  if (kind == FileKind::kMissing || kind == FileKind::kEmpty) {
-    if (mode != OpenMode::kCreate)
-      throw Error(fmt::format("no voisinage database at '{}'", path),
-                  "create one with 'voisinage init --from TOWN.yaml', or point --db or $VOISINAGE_DB at it");
-    if (kind == FileKind::kMissing) CreateEmptyFile(path);
-  }
+namespace {
 
-  auto sql = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE);
-  sql->setBusyTimeout(busy_timeout_ms);
-
-  // Identify the file before anything writes to it.
-  int application_id = sql->execAndGet("PRAGMA application_id").getInt();
-  int version = sql->execAndGet("PRAGMA user_version").getInt();
+// Refuses, without writing to it, a file that is not a voisinage database this binary can use. Returns its
+// schema version, or -1 for a blank SQLite file.
+int CheckIdentity(SQLite::Database& sql, const std::string& path, OpenMode mode) {
+  int application_id = sql.execAndGet("PRAGMA application_id").getInt();
+  int version = sql.execAndGet("PRAGMA user_version").getInt();
   bool blank = application_id == 0 && version == 0 &&
-               sql->execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
+               sql.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
   if (!blank && application_id != kApplicationId)
     throw Error(fmt::format("'{}' is a SQLite database but not a voisinage one", path),
                 "check --db or $VOISINAGE_DB; the file was not modified");
@@ -89,26 +79,62 @@ Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
     throw Error(fmt::format("'{}' has schema version {}, newer than this voisinage (version {}) knows", path,
                             version, LatestSchemaVersion()),
                 "upgrade voisinage; the file was not modified");
+  return blank ? -1 : version;
+}
+
+void RequireVoisinageFile(const std::string& path, FileKind kind) {
+  if (kind == FileKind::kOther)
+    throw Error(fmt::format("'{}' is not a voisinage database (not a SQLite file)", path),
+                "check --db or $VOISINAGE_DB; the file was not modified");
+  if (kind == FileKind::kMissing || kind == FileKind::kEmpty)
+    throw Error(fmt::format("no voisinage database at '{}'", path),
+                "create one with 'voisinage init --from TOWN.yaml', or point --db or $VOISINAGE_DB at it");
+}
+
+}  // namespace
+
+Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
+  FileKind kind = Inspect(path);
+  if (mode != OpenMode::kCreate || kind == FileKind::kOther) RequireVoisinageFile(path, kind);
+  if (kind == FileKind::kMissing) CreateEmptyFile(path);
+
+  auto sql = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE);
+  sql->setBusyTimeout(busy_timeout_ms);
+  const int version = CheckIdentity(*sql, path, mode);  // before anything writes to the file
+  const bool blank = version < 0;
 
   if (sql->execAndGet("PRAGMA journal_mode").getString() != "wal") sql->execAndGet("PRAGMA journal_mode = WAL");
   Configure(*sql, busy_timeout_ms);
   ApplyMigrations(*sql);
-  return Db(std::move(sql), path, blank, busy_timeout_ms);
+  return Db(std::move(sql), path, blank, busy_timeout_ms, std::max(version, 0));
+}
+
+Db Db::OpenCopyInMemory(const std::string& path, int busy_timeout_ms) {
+  RequireVoisinageFile(path, Inspect(path));
+  SQLite::Database disk(path, SQLite::OPEN_READONLY);
+  disk.setBusyTimeout(busy_timeout_ms);
+  const int version = CheckIdentity(disk, path, OpenMode::kExisting);
+  auto sql = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  SQLite::Backup(*sql, disk).executeStep(-1);
+  Configure(*sql, busy_timeout_ms);
+  ApplyMigrations(*sql);
+  return Db(std::move(sql), path, false, busy_timeout_ms, version);
 }
 
 Db Db::OpenInMemory() {
   auto sql = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   Configure(*sql, kDefaultBusyTimeoutMs);
   ApplyMigrations(*sql);
-  return Db(std::move(sql), ":memory:", true, kDefaultBusyTimeoutMs);
+  return Db(std::move(sql), ":memory:", true, kDefaultBusyTimeoutMs, 0);
 }
 
 Error DescribeSqliteError(const SQLite::Exception& e, const std::string& db_path, int busy_timeout_ms) {
   switch (e.getErrorCode()) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return Error(fmt::format("database '{}' is busy: another process kept it for more than {} s", db_path,
-                               busy_timeout_ms / 1000),
+      return Error(fmt::format("database '{}' is busy: another process kept it locked for more than {}", db_path,
+                               busy_timeout_ms % 1000 ? fmt::format("{} ms", busy_timeout_ms)
+                                                      : fmt::format("{} s", busy_timeout_ms / 1000)),
                    "retry when the other command has finished, or wait longer with --busy-timeout");
     case SQLITE_FULL:
       return Error(fmt::format("database '{}': the disk is full; nothing was changed", db_path),
@@ -154,8 +180,16 @@ void BackupDb(Db& db, const std::string& target) {
   if (fs::exists(target, ec))
     throw Error(fmt::format("backup target '{}' already exists", target), "choose a new file name");
   const std::string partial = target + ".partial";
+  fs::path parent = fs::path(target).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw Error(fmt::format("cannot write backup '{}': directory '{}' does not exist", target, parent.string()));
   fs::remove(partial, ec);
-  CreateEmptyFile(partial);
+  try {
+    CreateEmptyFile(partial);
+  } catch (const Error&) {
+    throw Error(fmt::format("cannot write backup '{}': {}", target, std::strerror(errno)),
+                "check that the directory is writable");
+  }
   try {
     SQLite::Database copy(partial, SQLite::OPEN_READWRITE);
     SQLite::Backup backup(copy, db.sql());
@@ -175,6 +209,18 @@ void BackupDb(Db& db, const std::string& target) {
     fs::remove(partial, ec);
     throw Error(fmt::format("cannot write backup '{}': {}", target, ec.message()));
   }
+}
+
+VacuumResult VacuumDb(Db& db) {
+  auto size = [&db] {
+    return db.sql().execAndGet("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").getInt64();
+  };
+  VacuumResult result;
+  result.bytes_before = size();
+  db.sql().exec("VACUUM");
+  db.sql().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  result.bytes_after = size();
+  return result;
 }
 
 }  // namespace voisinage

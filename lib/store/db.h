@@ -35,23 +35,34 @@ class Db {
   /// Opens an in-memory database with the latest schema (unit tests).
   static Db OpenInMemory();
 
+  /// Copies the voisinage database at `path` into memory and migrates the copy: what a dry run works on, so
+  /// that it never writes to (nor locks) the file. Throws like Open.
+  static Db OpenCopyInMemory(const std::string& path, int busy_timeout_ms = kDefaultBusyTimeoutMs);
+
   SQLite::Database& sql() { return *sql_; }
   const std::string& path() const { return path_; }
   /// True when Open created the file or found it without any schema.
   bool created() const { return created_; }
   int busy_timeout_ms() const { return busy_timeout_ms_; }
+  /// The file's schema version before Open migrated it (0 for a new file).
+  int opened_schema_version() const { return opened_schema_version_; }
 
   /// Begins a write transaction (BEGIN IMMEDIATE): rolled back unless committed.
   SQLite::Transaction Write() { return SQLite::Transaction(*sql_, SQLite::TransactionBehavior::IMMEDIATE); }
 
  private:
-  Db(std::unique_ptr<SQLite::Database> sql, std::string path, bool created, int busy_timeout_ms)
-      : sql_(std::move(sql)), path_(std::move(path)), created_(created), busy_timeout_ms_(busy_timeout_ms) {}
+  Db(std::unique_ptr<SQLite::Database> sql, std::string path, bool created, int busy_timeout_ms, int opened_version)
+      : sql_(std::move(sql)),
+        path_(std::move(path)),
+        created_(created),
+        busy_timeout_ms_(busy_timeout_ms),
+        opened_schema_version_(opened_version) {}
 
   std::unique_ptr<SQLite::Database> sql_;
   std::string path_;
   bool created_ = false;
   int busy_timeout_ms_ = kDefaultBusyTimeoutMs;
+  int opened_schema_version_ = 0;
 };
 
 /// Turns a SQLite exception raised while working on `db_path` into an Error a user can act on
@@ -73,5 +84,13 @@ DbCheck CheckDb(Db& db);
 /// Copies the database to `target` with SQLite's online backup (safe while other processes write).
 /// Refuses to overwrite an existing file. The copy is written under a temporary name and renamed.
 void BackupDb(Db& db, const std::string& target);
+
+struct VacuumResult {
+  int64_t bytes_before = 0;
+  int64_t bytes_after = 0;
+};
+
+/// Rebuilds the file (VACUUM) to reclaim free pages; waits for, then blocks, other writers meanwhile.
+VacuumResult VacuumDb(Db& db);
 
 }  // namespace voisinage

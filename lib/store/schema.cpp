@@ -173,6 +173,8 @@ const std::vector<Migration>& Migrations() { return kMigrations; }
 int LatestSchemaVersion() { return kMigrations.back().version; }
 
 int ApplyMigrations(SQLite::Database& sql) {
+  // Readers must not queue behind writers: only take the write lock when there is something to apply.
+  if (sql.execAndGet("PRAGMA user_version").getInt() >= LatestSchemaVersion()) return 0;
   int applied = 0;
   for (const Migration& migration : kMigrations) {
     SQLite::Transaction transaction(sql, SQLite::TransactionBehavior::IMMEDIATE);

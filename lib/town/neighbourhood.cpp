@@ -159,10 +159,22 @@ Neighbourhood ResolveActiveNeighbourhood(Db& db, const std::string& slug) {
   return n;
 }
 
+namespace {
+
+// Changes go to a neighbourhood by its own slug: an alias would silently change the one it was merged into.
+Neighbourhood ResolveForChange(Db& db, const std::string& slug) {
+  Neighbourhood n = ResolveNeighbourhood(db, slug);
+  if (n.slug != slug)
+    throw Error(fmt::format("'{}' was merged into '{}'", slug, n.slug), fmt::format("to change '{}', name it", n.slug));
+  return n;
+}
+
+}  // namespace
+
 Neighbourhood RenameNeighbourhood(Db& db, const std::string& slug, const std::string& name) {
   ValidateName("neighbourhood name", name);
   auto transaction = db.Write();
-  Neighbourhood n = ResolveNeighbourhood(db, slug);
+  Neighbourhood n = ResolveForChange(db, slug);
   SQLite::Statement update(db.sql(), "UPDATE neighbourhood SET name = ?, updated_at = ? WHERE id = ?");
   update.bind(1, name);
   update.bind(2, NowIso());
@@ -174,7 +186,7 @@ Neighbourhood RenameNeighbourhood(Db& db, const std::string& slug, const std::st
 
 Neighbourhood ArchiveNeighbourhood(Db& db, const std::string& slug) {
   auto transaction = db.Write();
-  Neighbourhood n = ResolveNeighbourhood(db, slug);
+  Neighbourhood n = ResolveForChange(db, slug);
   if (!n.archived_at.empty()) throw Error(fmt::format("neighbourhood '{}' is already archived", n.slug));
   SQLite::Statement update(db.sql(), "UPDATE neighbourhood SET archived_at = ?1, updated_at = ?1 WHERE id = ?2");
   update.bind(1, NowIso());

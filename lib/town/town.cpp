@@ -1,5 +1,7 @@
 #include "lib/town/town.h"
 
+#include <set>
+
 #include "lib/clock.h"
 #include "lib/town/validation.h"
 
@@ -71,11 +73,15 @@ Town SetTown(Db& db, const TownChanges& changes) {
     ValidateTimezone(*changes.timezone);
     town.identity.timezone = *changes.timezone;
   }
-  if (changes.url) town.identity.url = *changes.url;
+  if (changes.url) {
+    if (!changes.url->empty()) ValidateUrl(*changes.url);
+    town.identity.url = *changes.url;
+  }
   if (changes.postcodes) {
     if (changes.postcodes->empty()) throw Error("the town needs at least one postcode");
     for (const auto& postcode : *changes.postcodes) ValidatePostcode(postcode);
-    town.identity.postcodes = *changes.postcodes;
+    std::set<std::string> sorted(changes.postcodes->begin(), changes.postcodes->end());
+    town.identity.postcodes.assign(sorted.begin(), sorted.end());
   }
   if (changes.auto_hide_score) {
     if (*changes.auto_hide_score <= 0) throw Error("the auto-hide score must be greater than 0");

@@ -31,6 +31,9 @@ struct TownChanges {
   std::optional<std::vector<std::string>> postcodes;
   std::optional<double> auto_hide_score;
   std::optional<int> auto_hide_reporters;
+  bool empty() const {
+    return !name && !insee && !timezone && !url && !postcodes && !auto_hide_score && !auto_hide_reporters;
+  }
 };
 
 /// Validates and applies `changes` in one transaction, creating the town when there is none (then name, INSEE

@@ -84,6 +84,10 @@ class TownFileApplier {
     wanted.auto_hide_reporters = file_.auto_hide_reporters;
     if (!current) {
       Record("town", "added", file_.town.name, {fmt::format("INSEE {}, {}", file_.town.insee, file_.town.timezone)});
+      if (wanted.auto_hide_score || wanted.auto_hide_reporters)
+        Record("moderation", "added", "auto_hide",
+               {fmt::format("score {}, reporters {}", wanted.auto_hide_score ? Quote(*wanted.auto_hide_score) : "none",
+                            wanted.auto_hide_reporters ? Quote(*wanted.auto_hide_reporters) : "none")});
       WriteTown(db_, wanted);
       return;
     }

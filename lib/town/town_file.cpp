@@ -115,7 +115,7 @@ class TownFileReader {
       try {
         geojson = json::parse(in);
       } catch (const json::parse_error& e) {
-        FailAt(node, fmt::format("polygon file '{}' is not valid JSON: {}", file.string(), e.what()));
+        FailAt(node, fmt::format("polygon file '{}' is not valid JSON (byte {})", file.string(), e.byte));
       }
     } else {
       geojson = ToJson(node);
@@ -191,6 +191,7 @@ class TownFileReader {
       Check(town["timezone"], [&] { ValidateTimezone(file.town.timezone); });
     }
     file.town.url = OptionalText(town, "url");
+    if (!file.town.url.empty()) Check(town["url"], [&] { ValidateUrl(file.town.url); });
 
     ForEachItem(root, "neighbourhoods", file.neighbourhoods, [&](const YAML::Node& item) {
       RequireMap(item, "neighbourhoods", {"slug", "name", "postcodes", "polygon"});
@@ -261,7 +262,11 @@ class TownFileReader {
       Check(item["role"], [&] { ValidateRole(spec.role); });
       return spec;
     });
-    RejectDuplicates(root, "staff", file.staff, "e-mail", [](const auto& s) { return s.email; });
+    RejectDuplicates(root, "staff", file.staff, "e-mail", [](const auto& s) {
+      std::string lower = s.email;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      return lower;
+    });
     return file;
   }
 
@@ -271,7 +276,45 @@ class TownFileReader {
 
 }  // namespace
 
+namespace {
+
+// YAML lets a quoted value run over several lines, so a forgotten closing quote silently swallows the next
+// entries. Town files never need that: a quote opened at the start of a value must close on its line.
+void RejectUnclosedQuotes(const std::string& text, const std::string& path) {
+  int line = 0;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = std::min(text.find('\n', start), text.size());
+    std::string_view l(text.data() + start, end - start);
+    ++line;
+    start = end + 1;
+    for (size_t i = 0; i < l.size(); ++i) {
+      char c = l[i];
+      if (c == '#' && (i == 0 || l[i - 1] == ' ')) break;
+      if (c != '"' && c != '\'') continue;
+      // Only a quote that opens a value counts: after indentation, "- ", ": ", "[", "{" or ", ".
+      size_t before = l.find_last_not_of(' ', i == 0 ? std::string_view::npos : i - 1);
+      bool opens = before == std::string_view::npos || l[before] == '-' || l[before] == ':' || l[before] == '[' ||
+                   l[before] == '{' || l[before] == ',';
+      if (!opens) break;
+      size_t j = i + 1;
+      for (; j < l.size(); ++j) {
+        if (c == '"' && l[j] == '\\') ++j;
+        else if (l[j] == c && c == '\'' && j + 1 < l.size() && l[j + 1] == '\'') ++j;
+        else if (l[j] == c) break;
+      }
+      if (j >= l.size())
+        throw Error(fmt::format("'{}': line {}, column {}: YAML syntax error: unterminated quoted value", path, line,
+                                i + 1),
+                    "close the quote on the same line");
+      i = j;
+    }
+  }
+}
+
+}  // namespace
+
 TownFile ParseTownFile(const std::string& yaml_text, const std::string& path) {
+  RejectUnclosedQuotes(yaml_text, path);
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -287,6 +330,8 @@ TownFile ParseTownFile(const std::string& yaml_text, const std::string& path) {
 }
 
 TownFile LoadTownFile(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error(fmt::format("cannot read town file '{}': it is a directory", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("cannot read town file '{}': {}", path, std::strerror(errno)));
   std::ostringstream text;

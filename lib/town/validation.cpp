@@ -84,4 +84,13 @@ void ValidateName(const std::string& what, const std::string& name) {
     throw Error(fmt::format("{} contains control characters", what));
 }
 
+void ValidateUrl(const std::string& url) {
+  std::string_view rest = url;
+  bool ok = rest.starts_with("https://") || rest.starts_with("http://");
+  if (ok) rest.remove_prefix(rest.find("://") + 3);
+  ok = ok && !rest.empty() && rest.front() != '/' && url.size() <= 200 &&
+       AllOf(url, [](char c) { return c > ' ' && c != 0x7f && c != '"' && c != '<' && c != '>'; });
+  if (!ok) throw Error(fmt::format("invalid address '{}'", url), "give a web address such as https://voisinage.thomery.fr");
+}
+
 }  // namespace voisinage

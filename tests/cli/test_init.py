@@ -149,7 +149,7 @@ class InitTest(harness.VoisinageTest):
         for section, counts in data["summary"].items():
             self.assertEqual(sorted(counts), ["added", "archived", "changed"], section)
         self.assertEqual(data["summary"]["neighbourhoods"]["added"], 5)
-        self.assertEqual(len(data["changes"]), 1 + 5 + 14 + 7 + 5)
+        self.assertEqual(len(data["changes"]), 1 + 1 + 5 + 14 + 7 + 5)  # town, auto-hide thresholds, ...
         for change in data["changes"]:
             self.assertEqual(sorted(change), ["details", "key", "kind", "section"])
             self.assertIn(change["kind"], ("added", "changed", "archived"))
