@@ -20,6 +20,8 @@ void SetupTown(CLI::App& app, Invocation& invocation);
 void SetupNeighbourhood(CLI::App& app, Invocation& invocation);
 void SetupMember(CLI::App& app, Invocation& invocation);
 void SetupInvite(CLI::App& app, Invocation& invocation);
+void SetupImport(CLI::App& app, Invocation& invocation);
+void SetupDirectory(CLI::App& app, Invocation& invocation);
 void SetupDb(CLI::App& app, Invocation& invocation);
 
 namespace {
@@ -41,6 +43,8 @@ constexpr Command kCommands[] = {
     {"neighbourhood", SetupNeighbourhood},
     {"member", SetupMember},
     {"invite", SetupInvite},
+    {"import", SetupImport},
+    {"directory", SetupDirectory},
     {"db", SetupDb},
 };
 

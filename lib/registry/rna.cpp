@@ -62,8 +62,10 @@ class RnaMapper final : public RowMapper {
     e.name = get("titre");
     e.short_name = get("titre_court");
     e.description = get("objet");
-    Append(e.activity_code, get("objet_social1") == "000000" ? "" : get("objet_social1"), ",");
-    Append(e.activity_code, get("objet_social2") == "000000" ? "" : get("objet_social2"), ",");
+    // Social-object codes; "000000" means none, and the second often repeats the first.
+    std::string_view first = get("objet_social1"), second = get("objet_social2");
+    if (first != "000000") Append(e.activity_code, first, ",");
+    if (second != "000000" && second != first) Append(e.activity_code, second, ",");
     e.created_on = get("date_creat");
     e.declared_on = import_file_ ? get("date_publi") : get("date_decla");
     e.dissolved_on = get("date_disso");

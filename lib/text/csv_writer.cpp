@@ -12,7 +12,7 @@ std::string CsvField(std::string_view value, char delimiter) {
   return out + '"';
 }
 
-std::string CsvRecord(const std::vector<std::string>& fields, char delimiter) {
+std::string CsvLine(const std::vector<std::string>& fields, char delimiter) {
   std::string out;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i) out += delimiter;

@@ -10,6 +10,6 @@ namespace voisinage {
 std::string CsvField(std::string_view value, char delimiter = ',');
 
 /// A whole record, fields joined by `delimiter`, without the line ending.
-std::string CsvRecord(const std::vector<std::string>& fields, char delimiter = ',');
+std::string CsvLine(const std::vector<std::string>& fields, char delimiter = ',');
 
 }  // namespace voisinage

@@ -199,7 +199,7 @@ std::string RenderInvitationSheet(Db& db, const std::vector<NewInvitation>& invi
 std::string InvitationsCsv(const std::vector<NewInvitation>& invitations) {
   std::string out = "code,neighbourhood,neighbourhood_name,expires_at\r\n";
   for (const NewInvitation& i : invitations)
-    out += CsvRecord({i.code, i.neighbourhood_slug, i.neighbourhood_name, i.expires_at}) + "\r\n";
+    out += CsvLine({i.code, i.neighbourhood_slug, i.neighbourhood_name, i.expires_at}) + "\r\n";
   return out;
 }
 

@@ -31,7 +31,7 @@ TEST_CASE("CSV fields are quoted only when needed") {
   CHECK(CsvField("a,b") == "\"a,b\"");
   CHECK(CsvField("say \"hi\"") == "\"say \"\"hi\"\"\"");
   CHECK(CsvField("a;b", ';') == "\"a;b\"");
-  CHECK(CsvRecord({"x", "line\nbreak"}) == "x,\"line\nbreak\"");
+  CHECK(CsvLine({"x", "line\nbreak"}) == "x,\"line\nbreak\"");
 }
 
 TEST_CASE("templates escape, and refuse unknown fields and bad syntax with a line") {
