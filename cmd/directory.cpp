@@ -47,13 +47,13 @@ int RunShow(const ShowOptions& options, Invocation& invocation) {
   std::vector<std::vector<std::string>> rows = {
       {"id", std::to_string(e.id)},
       {"kind", e.kind},
-      {e.kind == "merchant" ? "siret" : "rna number", e.registry_key},
+      {e.source == "sirene" ? "siret" : e.source == "rna" ? "rna number" : "key", e.registry_key},
       {"name", e.name.empty() ? "(no public name in the registry)" : e.name}};
   auto add = [&rows](const char* field, const std::string& value) {
     if (!value.empty()) rows.push_back({field, value});
   };
   add("short name", e.short_name);
-  add("activity", e.activity_code.empty() ? "" : e.activity_code + " " + e.activity_label);
+  add("activity", e.activity_label.empty() ? e.activity_code : e.activity_code + " " + e.activity_label);
   add("object", e.description);
   add("address", e.address);
   add("postcode", e.postcode);

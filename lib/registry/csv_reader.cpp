@@ -7,6 +7,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 
@@ -94,6 +98,81 @@ namespace {
 constexpr size_t kChunk = 1 << 20;
 constexpr size_t kRawKept = 4096;
 
+// SHA-256 of the raw bytes, computed on the other core: libsodium's portable SHA-256 is slower than the
+// parsing itself. The queue is bounded, so memory stays constant.
+class BackgroundSha256 {
+ public:
+  BackgroundSha256() {
+    if (sodium_init() < 0) throw Error("cannot initialise libsodium");
+    crypto_hash_sha256_init(&state_);
+    thread_ = std::thread([this] { Work(); });
+  }
+  ~BackgroundSha256() {
+    Close();
+  }
+
+  void Add(const char* data, size_t size) {
+    std::unique_lock lock(mutex_);
+    room_.wait(lock, [this] { return queue_.size() < kMaxQueued; });
+    std::vector<char> chunk;
+    if (!spare_.empty()) {
+      chunk = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    chunk.assign(data, data + size);
+    queue_.push_back(std::move(chunk));
+    ready_.notify_one();
+  }
+
+  std::string Hex() {
+    Close();
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state copy = state_;
+    crypto_hash_sha256_final(&copy, digest);
+    char hex[sizeof digest * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 8;
+
+  void Work() {
+    for (;;) {
+      std::vector<char> chunk;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return !queue_.empty() || closed_; });
+        if (queue_.empty()) return;
+        chunk = std::move(queue_.front());
+        queue_.pop_front();
+        room_.notify_one();
+      }
+      crypto_hash_sha256_update(&state_, reinterpret_cast<unsigned char*>(chunk.data()), chunk.size());
+      std::lock_guard lock(mutex_);
+      spare_.push_back(std::move(chunk));
+    }
+  }
+
+  void Close() {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+      ready_.notify_one();
+    }
+    thread_.join();
+  }
+
+  crypto_hash_sha256_state state_;
+  std::mutex mutex_;
+  std::condition_variable ready_, room_;
+  std::deque<std::vector<char>> queue_;
+  std::vector<std::vector<char>> spare_;
+  bool closed_ = false;
+  std::thread thread_;
+};
+
 // The file's bytes: hashed as stored, inflated when gzip-compressed.
 class RawInput {
  public:
@@ -110,8 +189,6 @@ class RawInput {
         if (S_ISREG(st.st_mode)) total_ = st.st_size;
       }
     }
-    if (sodium_init() < 0) throw Error("cannot initialise libsodium");
-    crypto_hash_sha256_init(&sha_);
     raw_.resize(kChunk);
     FillRaw();
     compressed_ = raw_len_ >= 2 && static_cast<unsigned char>(raw_[0]) == 0x1f &&
@@ -161,14 +238,7 @@ class RawInput {
     return capacity - z_.avail_out;
   }
 
-  std::string Sha256() {
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state copy = sha_;
-    crypto_hash_sha256_final(&copy, digest);
-    char hex[sizeof digest * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    return hex;
-  }
+  std::string Sha256() { return sha_.Hex(); }
 
  private:
   bool FillRaw() {
@@ -179,7 +249,7 @@ class RawInput {
     raw_pos_ = 0;
     raw_len_ = static_cast<size_t>(n);
     bytes_read_ += raw_len_;
-    crypto_hash_sha256_update(&sha_, reinterpret_cast<unsigned char*>(raw_.data()), raw_len_);
+    if (raw_len_ > 0) sha_.Add(raw_.data(), raw_len_);
     return n > 0;
   }
 
@@ -193,7 +263,7 @@ class RawInput {
   bool compressed_ = false;
   bool stream_ended_ = false;
   z_stream z_;
-  crypto_hash_sha256_state sha_;
+  BackgroundSha256 sha_;
 };
 
 class StreamCsvReader final : public CsvReader {

@@ -2,7 +2,10 @@
 
 #include <charconv>
 
+#include <utf8proc.h>
+
 #include "lib/clock.h"
+#include "lib/registry/naf.h"
 #include "lib/text/fold.h"
 #include "lib/town/neighbourhood.h"
 
@@ -70,10 +73,24 @@ std::string MatchExpression(const std::string& text) {
     expression += '"' + word + "\"*";
     word.clear();
   };
-  for (char c : folded) {
-    bool letter = static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c));
-    if (letter) word += c;
+  // Words are runs of letters and digits; everything else (quotes, operators, punctuation) separates them, so
+  // no user text reaches FTS5's query syntax.
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(folded.data());
+  const auto* end = p + folded.size();
+  while (p < end) {
+    utf8proc_int32_t codepoint = 0;
+    utf8proc_ssize_t length = utf8proc_iterate(p, end - p, &codepoint);
+    if (length <= 0) {
+      ++p;
+      flush();
+      continue;
+    }
+    utf8proc_category_t category = utf8proc_category(codepoint);
+    bool letter = (category >= UTF8PROC_CATEGORY_LU && category <= UTF8PROC_CATEGORY_LO) ||
+                  (category >= UTF8PROC_CATEGORY_ND && category <= UTF8PROC_CATEGORY_NO);
+    if (letter) word.append(reinterpret_cast<const char*>(p), length);
     else flush();
+    p += length;
   }
   flush();
   return expression;
@@ -101,15 +118,19 @@ std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query)
     neighbourhood_id = ResolveNeighbourhood(db, query.neighbourhood).id;
     sql += " AND e.neighbourhood_id = :neighbourhood";
   }
-  if (!query.naf.empty()) sql += " AND e.activity_code = :naf";
+  std::string naf = query.naf;
+  if (!naf.empty()) {
+    if (std::string normalised = NormaliseNafCode(naf); !normalised.empty()) naf = normalised;
+    sql += " AND e.activity_code = :naf";
+  }
   if (!query.include_closed) sql += " AND e.status = 'active'";
-  sql += match.empty() ? " ORDER BY e.name COLLATE NOCASE, e.id" : " ORDER BY bm25(directory_search), e.name";
+  sql += match.empty() ? " ORDER BY e.sort_key = '', e.sort_key, e.id" : " ORDER BY bm25(directory_search), e.sort_key";
   sql += " LIMIT :limit";
   SQLite::Statement statement(db.sql(), sql);
   if (!match.empty()) statement.bind(":match", match);
   if (!query.kind.empty()) statement.bind(":kind", query.kind);
   if (neighbourhood_id) statement.bind(":neighbourhood", neighbourhood_id);
-  if (!query.naf.empty()) statement.bind(":naf", query.naf);
+  if (!naf.empty()) statement.bind(":naf", naf);
   statement.bind(":limit", query.limit);
   std::vector<DirectoryEntry> entries;
   while (statement.executeStep()) entries.push_back(Read(statement));
@@ -163,7 +184,7 @@ json ToJson(const DirectoryEntry& e) {
 namespace {
 
 const char* const kFields =
-    "kind, registry_key, source, name, short_name, activity_code, activity_label, description, address, postcode, "
+    "kind, registry_key, source, name, sort_key, short_name, activity_code, activity_label, description, address, postcode, "
     "city, insee, lat, lon, website, phone, email, created_on, declared_on, dissolved_on, status, neighbourhood_id, "
     "content_hash, last_import_id, updated_at";
 
@@ -174,10 +195,10 @@ DirectoryWriter::DirectoryWriter(Db& db)
       find_(db.sql(), "SELECT id, content_hash, status FROM directory_entry WHERE kind = ? AND registry_key = ?"),
       insert_(db.sql(), fmt::format("INSERT INTO directory_entry ({}, first_import_id, created_at) VALUES "
                                     "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-                                    "?23,?24,?25,?24,?25)",
+                                    "?23,?24,?25,?26,?25,?26)",
                                     kFields)),
       update_(db.sql(), fmt::format("UPDATE directory_entry SET ({}) = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-                                    "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25) WHERE id = ?26",
+                                    "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26) WHERE id = ?27",
                                     kFields)),
       unindex_(db.sql(), "DELETE FROM directory_search WHERE rowid = ?"),
       index_(db.sql(), "INSERT INTO directory_search (rowid, text) VALUES (?, ?)"),
@@ -185,8 +206,8 @@ DirectoryWriter::DirectoryWriter(Db& db)
 
 std::optional<DirectoryWriter::Existing> DirectoryWriter::Find(const std::string& kind, const std::string& key) {
   find_.reset();
-  find_.bind(1, kind);
-  find_.bind(2, key);
+  find_.bindNoCopy(1, kind);
+  find_.bindNoCopy(2, key);
   if (!find_.executeStep()) return std::nullopt;
   return Existing{find_.getColumn(0).getInt64(), static_cast<uint64_t>(find_.getColumn(1).getInt64()),
                   find_.getColumn(2).getString()};
@@ -194,9 +215,12 @@ std::optional<DirectoryWriter::Existing> DirectoryWriter::Find(const std::string
 
 void DirectoryWriter::Bind(SQLite::Statement& s, const DirectoryEntry& e, int64_t import_id) {
   int i = 1;
-  for (const std::string* field : {&e.kind, &e.registry_key, &e.source, &e.name, &e.short_name, &e.activity_code,
-                                   &e.activity_label, &e.description, &e.address, &e.postcode, &e.city, &e.insee})
-    s.bind(i++, *field);
+  sort_key_ = Fold(e.name);
+  // The entry outlives the statement's execution: bind without copying.
+  for (const std::string* field : {&e.kind, &e.registry_key, &e.source, &e.name, const_cast<const std::string*>(&sort_key_), &e.short_name,
+                                   &e.activity_code, &e.activity_label, &e.description, &e.address, &e.postcode,
+                                   &e.city, &e.insee})
+    s.bindNoCopy(i++, *field);
   if (e.lat) s.bind(i, *e.lat);
   else s.bind(i);
   ++i;
@@ -205,7 +229,7 @@ void DirectoryWriter::Bind(SQLite::Statement& s, const DirectoryEntry& e, int64_
   ++i;
   for (const std::string* field : {&e.website, &e.phone, &e.email, &e.created_on, &e.declared_on, &e.dissolved_on,
                                    &e.status})
-    s.bind(i++, *field);
+    s.bindNoCopy(i++, *field);
   if (e.neighbourhood_id) s.bind(i, e.neighbourhood_id);
   else s.bind(i);
   ++i;
@@ -226,7 +250,7 @@ int64_t DirectoryWriter::Insert(const DirectoryEntry& entry, int64_t import_id) 
 void DirectoryWriter::Update(int64_t id, const DirectoryEntry& entry, int64_t import_id) {
   update_.reset();
   Bind(update_, entry, import_id);
-  update_.bind(26, id);
+  update_.bind(27, id);
   update_.exec();
   Index(id, entry, true);
 }
@@ -239,7 +263,8 @@ void DirectoryWriter::Index(int64_t id, const DirectoryEntry& entry, bool replac
   }
   index_.reset();
   index_.bind(1, id);
-  index_.bind(2, entry.SearchText());
+  search_text_ = entry.SearchText();
+  index_.bindNoCopy(2, search_text_);
   index_.exec();
 }
 

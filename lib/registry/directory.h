@@ -74,6 +74,7 @@ class DirectoryWriter {
   Db& db_;
   SQLite::Statement find_, insert_, update_, unindex_, index_;
   std::string now_;
+  std::string search_text_, sort_key_;
 };
 
 }  // namespace voisinage

@@ -126,10 +126,7 @@ class Importer {
       throw Error("--mapping only applies to --format csv");
 
     RowFilter filter = BuildFilter(db_, request_, summary_.filters);
-    CsvOptions csv = request_.csv;
-    if (!csv.delimiter && summary_.format == "sirene") csv.delimiter = ',';
-    if (!csv.delimiter && summary_.format == "rna") csv.delimiter = ';';
-    std::unique_ptr<CsvReader> reader = CsvReader::Open(request_.path, csv);
+    std::unique_ptr<CsvReader> reader = CsvReader::Open(request_.path, request_.csv);
     summary_.encoding = EncodingName(reader->encoding());
     summary_.delimiter = DelimiterName(reader->delimiter());
     summary_.encoding_detected = reader->encoding_detected();
@@ -137,6 +134,9 @@ class Importer {
     std::unique_ptr<RowMapper> mapper = MakeMapper(request_, summary_.format, reader->header(), filter);
     summary_.format = mapper->format();
     if (!filter.communes.empty() && mapper->commune_column()) reader->SetFilter(*mapper->commune_column(), filter.communes);
+    if (!filter.communes.empty() && !mapper->commune_column())
+      summary_.filters += " (not applied: the mapping gives no 'insee' column)";
+    encoding_ = reader->encoding();
 
     const Locator locator = Locator::Load(db_);
     auto transaction = db_.Write();
@@ -220,7 +220,11 @@ class Importer {
  private:
   void Reject(const CsvRecord& record, const std::string& reason) {
     ++summary_.rejected;
-    observer_.OnReject({record.line, reason, std::string(record.raw)});
+    // The report is UTF-8 whatever the file's encoding.
+    std::string raw;
+    if (encoding_ == Encoding::kWindows1252) AppendWindows1252AsUtf8(record.raw, raw);
+    else raw = record.raw;
+    observer_.OnReject({record.line, reason, raw});
   }
 
   int64_t StartRun() {
@@ -256,6 +260,7 @@ class Importer {
   const ImportRequest& request_;
   ImportObserver& observer_;
   ImportSummary summary_;
+  Encoding encoding_ = Encoding::kUtf8;
 };
 
 }  // namespace

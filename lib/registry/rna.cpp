@@ -79,8 +79,8 @@ class RnaMapper final : public RowMapper {
       e.city = get("libcom");
     } else {
       Append(e.address, get("adrs_numvoie"));
-      Append(e.address, get("adrs_repetition"));
-      Append(e.address, get("adrs_typevoie"));
+      Append(e.address, ExpandRepetition(get("adrs_repetition")));
+      Append(e.address, ExpandStreetType(get("adrs_typevoie")));
       Append(e.address, get("adrs_libvoie"));
       Append(e.address, get("adrs_complement"), ", ");
       Append(e.address, get("adrs_distrib"), ", ");

@@ -32,6 +32,31 @@ std::string DescribeHeader(const std::vector<std::string>& header) {
                      header.size() > 4 ? ", ..." : "");
 }
 
+std::string_view ExpandStreetType(std::string_view code) {
+  static const std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"ALL", "ALLÉE"},     {"AV", "AVENUE"},     {"BD", "BOULEVARD"},  {"CAR", "CARREFOUR"}, {"CHE", "CHEMIN"},
+      {"CHS", "CHAUSSÉE"},  {"CITE", "CITÉ"},     {"COR", "CORNICHE"},  {"CRS", "COURS"},     {"DOM", "DOMAINE"},
+      {"DSC", "DESCENTE"},  {"ECA", "ÉCART"},     {"ESP", "ESPLANADE"}, {"FG", "FAUBOURG"},   {"GR", "GRANDE RUE"},
+      {"HAM", "HAMEAU"},    {"HLE", "HALLE"},     {"IMP", "IMPASSE"},   {"LD", "LIEU-DIT"},   {"LOT", "LOTISSEMENT"},
+      {"MAR", "MARCHÉ"},    {"MTE", "MONTÉE"},    {"PAS", "PASSAGE"},   {"PL", "PLACE"},      {"PLN", "PLAINE"},
+      {"PLT", "PLATEAU"},   {"PRO", "PROMENADE"}, {"PRV", "PARVIS"},    {"QUA", "QUARTIER"},  {"QUAI", "QUAI"},
+      {"RES", "RÉSIDENCE"}, {"RLE", "RUELLE"},    {"ROC", "ROCADE"},    {"RPT", "ROND-POINT"}, {"RTE", "ROUTE"},
+      {"RUE", "RUE"},       {"SEN", "SENTIER"},   {"SQ", "SQUARE"},     {"TPL", "TERRE-PLEIN"}, {"TRA", "TRAVERSE"},
+      {"VLA", "VILLA"},     {"VLGE", "VILLAGE"},  {"VOIE", "VOIE"},     {"ZA", "ZA"},         {"ZAC", "ZAC"},
+      {"ZI", "ZI"}};
+  for (const auto& [abbreviation, full] : kTypes)
+    if (abbreviation == code) return full;
+  return code;
+}
+
+std::string_view ExpandRepetition(std::string_view code) {
+  if (code == "B") return "BIS";
+  if (code == "T") return "TER";
+  if (code == "Q") return "QUATER";
+  if (code == "C") return "QUINQUIES";
+  return code;
+}
+
 bool IsValidSiret(std::string_view siret) {
   if (siret.size() != 14 || siret.find_first_not_of("0123456789") != std::string_view::npos) return false;
   int sum = 0;

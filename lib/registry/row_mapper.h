@@ -78,6 +78,12 @@ bool IsValidRnaNumber(std::string_view id);
 /// A French phone number in E.164 ("01 64 70 80 90" → "+33164708090"). Throws RowRejected otherwise.
 std::string NormalisePhone(std::string_view phone);
 
+/// The registries' street-type abbreviations spelt out ("AV" → "AVENUE"); other text is returned as is.
+std::string_view ExpandStreetType(std::string_view code);
+
+/// The registries' repetition index spelt out ("B" → "BIS", "T" → "TER").
+std::string_view ExpandRepetition(std::string_view code);
+
 /// Converts Lambert-93 coordinates (metres, as in SIRENE) to WGS84.
 void Lambert93ToWgs84(double x, double y, double& lat, double& lon);
 

@@ -16,32 +16,6 @@ const std::vector<std::string> kRequired = {
     "denominationUsuelleEtablissement", "numeroVoieEtablissement", "typeVoieEtablissement",
     "libelleVoieEtablissement"};
 
-// SIRENE abbreviates street types; the directory spells them out.
-std::string_view StreetType(std::string_view code) {
-  static const std::pair<std::string_view, std::string_view> kTypes[] = {
-      {"ALL", "ALLÉE"},     {"AV", "AVENUE"},     {"BD", "BOULEVARD"},  {"CAR", "CARREFOUR"}, {"CHE", "CHEMIN"},
-      {"CHS", "CHAUSSÉE"},  {"CITE", "CITÉ"},     {"COR", "CORNICHE"},  {"CRS", "COURS"},     {"DOM", "DOMAINE"},
-      {"DSC", "DESCENTE"},  {"ECA", "ÉCART"},     {"ESP", "ESPLANADE"}, {"FG", "FAUBOURG"},   {"GR", "GRANDE RUE"},
-      {"HAM", "HAMEAU"},    {"HLE", "HALLE"},     {"IMP", "IMPASSE"},   {"LD", "LIEU-DIT"},   {"LOT", "LOTISSEMENT"},
-      {"MAR", "MARCHÉ"},    {"MTE", "MONTÉE"},    {"PAS", "PASSAGE"},   {"PL", "PLACE"},      {"PLN", "PLAINE"},
-      {"PLT", "PLATEAU"},   {"PRO", "PROMENADE"}, {"PRV", "PARVIS"},    {"QUA", "QUARTIER"},  {"QUAI", "QUAI"},
-      {"RES", "RÉSIDENCE"}, {"RLE", "RUELLE"},    {"ROC", "ROCADE"},    {"RPT", "ROND-POINT"}, {"RTE", "ROUTE"},
-      {"RUE", "RUE"},       {"SEN", "SENTIER"},   {"SQ", "SQUARE"},     {"TPL", "TERRE-PLEIN"}, {"TRA", "TRAVERSE"},
-      {"VLA", "VILLA"},     {"VLGE", "VILLAGE"},  {"VOIE", "VOIE"},     {"ZA", "ZA"},         {"ZAC", "ZAC"},
-      {"ZI", "ZI"}};
-  for (const auto& [abbreviation, full] : kTypes)
-    if (abbreviation == code) return full;
-  return code;
-}
-
-std::string_view Repetition(std::string_view code) {
-  if (code == "B") return "BIS";
-  if (code == "T") return "TER";
-  if (code == "Q") return "QUATER";
-  if (code == "C") return "QUINQUIES";
-  return code;
-}
-
 void AppendWord(std::string& text, std::string_view word) {
   if (word.empty()) return;
   if (!text.empty()) text += ' ';
@@ -123,9 +97,9 @@ class SireneMapper final : public RowMapper {
 
     std::string address;
     std::string number(get(number_));
-    if (repetition_ && !get(repetition_).empty()) number += " " + std::string(Repetition(get(repetition_)));
+    if (repetition_ && !get(repetition_).empty()) number += " " + std::string(ExpandRepetition(get(repetition_)));
     AppendWord(address, number);
-    AppendWord(address, StreetType(get(street_type_)));
+    AppendWord(address, ExpandStreetType(get(street_type_)));
     AppendWord(address, get(street_));
     if (complement_ && !get(complement_).empty()) {
       if (!address.empty()) address += ", ";

@@ -98,7 +98,8 @@ Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
   if (mode != OpenMode::kCreate || kind == FileKind::kOther) RequireVoisinageFile(path, kind);
   if (kind == FileKind::kMissing) CreateEmptyFile(path);
 
-  auto sql = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE);
+  // A connection is only ever used by one thread at a time: SQLite's own mutexes would only cost time.
+  auto sql = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
   sql->setBusyTimeout(busy_timeout_ms);
   const int version = CheckIdentity(*sql, path, mode);  // before anything writes to the file
   const bool blank = version < 0;

@@ -129,6 +129,7 @@ CREATE TABLE directory_entry (
   registry_key     TEXT NOT NULL,         -- SIRET, RNA number, or the town file's own key
   source           TEXT NOT NULL,         -- sirene | rna | csv
   name             TEXT NOT NULL DEFAULT '',  -- public name; empty when the registry gives none
+  sort_key         TEXT NOT NULL DEFAULT '',  -- the name folded (lib/text/fold.h): sorts "Épicerie" with the E
   short_name       TEXT NOT NULL DEFAULT '',
   activity_code    TEXT NOT NULL DEFAULT '',  -- NAF code (merchants), object codes (associations)
   activity_label   TEXT NOT NULL DEFAULT '',
@@ -155,10 +156,9 @@ CREATE TABLE directory_entry (
   UNIQUE (kind, registry_key)
 );
 CREATE INDEX directory_entry_by_neighbourhood ON directory_entry(neighbourhood_id);
-CREATE INDEX directory_entry_by_activity ON directory_entry(activity_code);
 
 -- Accent- and case-folded text of each entry (rowid = directory_entry.id), see lib/text/fold.h.
-CREATE VIRTUAL TABLE directory_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE directory_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2', detail = none);
 )sql";
 
 const std::vector<Migration> kMigrations = {

@@ -1,6 +1,7 @@
 #include "lib/text/fold.h"
 
 #include <cstdlib>
+#include <unordered_map>
 
 #include <utf8proc.h>
 
@@ -8,34 +9,50 @@ namespace voisinage {
 
 namespace {
 
-void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-    text.replace(at, from.size(), to);
+// The folded form of one non-ASCII character, computed by utf8proc once and then remembered: a registry
+// uses a few dozen accented letters millions of times.
+const std::string& FoldCharacter(utf8proc_int32_t codepoint) {
+  thread_local std::unordered_map<utf8proc_int32_t, std::string> cache;
+  auto it = cache.find(codepoint);
+  if (it != cache.end()) return it->second;
+  utf8proc_uint8_t encoded[4];
+  utf8proc_ssize_t length = utf8proc_encode_char(codepoint, encoded);
+  utf8proc_uint8_t* mapped = nullptr;
+  utf8proc_ssize_t folded =
+      utf8proc_map(encoded, length, &mapped,
+                   utf8proc_option_t(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD));
+  std::string out = folded < 0 ? std::string(reinterpret_cast<char*>(encoded), length)
+                               : std::string(reinterpret_cast<char*>(mapped), folded);
+  std::free(mapped);
+  // Ligatures are letters of their own in Unicode, but French readers type them as two.
+  if (out == "œ") out = "oe";
+  else if (out == "æ") out = "ae";
+  else if (codepoint == 0x2019) out = "'";  // typographic apostrophe
+  return cache.emplace(codepoint, std::move(out)).first->second;
 }
 
 }  // namespace
 
 std::string Fold(std::string_view utf8) {
-  bool ascii = true;
-  for (char c : utf8) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
-  if (ascii) {
-    std::string out(utf8);
-    for (char& c : out)
-      if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    return out;
+  std::string out;
+  out.reserve(utf8.size());
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(utf8.data());
+  const auto* end = p + utf8.size();
+  while (p < end) {
+    if (*p < 0x80) {
+      char c = static_cast<char>(*p++);
+      out += (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+      continue;
+    }
+    utf8proc_int32_t codepoint = 0;
+    utf8proc_ssize_t length = utf8proc_iterate(p, end - p, &codepoint);
+    if (length <= 0) {  // invalid UTF-8: keep the byte as is
+      out += static_cast<char>(*p++);
+      continue;
+    }
+    out += FoldCharacter(codepoint);
+    p += length;
   }
-  utf8proc_uint8_t* mapped = nullptr;
-  utf8proc_ssize_t length =
-      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(utf8.data()), static_cast<utf8proc_ssize_t>(utf8.size()),
-                   &mapped,
-                   utf8proc_option_t(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD));
-  if (length < 0) return std::string(utf8);  // invalid UTF-8: compare as is
-  std::string out(reinterpret_cast<char*>(mapped), static_cast<size_t>(length));
-  std::free(mapped);
-  // Ligatures are letters of their own in Unicode, but French readers type them as two.
-  ReplaceAll(out, "œ", "oe");
-  ReplaceAll(out, "æ", "ae");
-  ReplaceAll(out, "’", "'");
   return out;
 }
 
