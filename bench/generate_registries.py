@@ -32,13 +32,25 @@ RNA_HEADER = (
     "position;maj_time"
 )
 
-NAMES = ["BOULANGERIE", "ÉPICERIE", "BOUCHERIE", "CAFÉ DES SPORTS", "PHARMACIE", "FLEURS", "GARAGE", "SALON",
-         "LIBRAIRIE", "TABAC PRESSE", "RESTAURANT", "CRÊPERIE", "CŒUR DE VILLE", "AU BON PAIN", "CHEZ MARCEL"]
+# Like the real registry, most names are a family name or a made-up brand; trade words are each rare.
+TRADES = ["BOULANGERIE", "ÉPICERIE", "BOUCHERIE", "CAFÉ", "PHARMACIE", "FLEURS", "GARAGE", "SALON", "LIBRAIRIE",
+          "TABAC PRESSE", "RESTAURANT", "CRÊPERIE", "PÂTISSERIE", "COIFFURE", "OPTIQUE", "CORDONNERIE", "PRESSING",
+          "FROMAGERIE", "CAVE", "BRASSERIE", "PIZZERIA", "TRAITEUR", "QUINCAILLERIE", "BIJOUTERIE", "CHAUSSURES",
+          "INSTITUT", "AUTO-ÉCOLE", "AGENCE", "CABINET", "ATELIER", "BAR", "HÔTEL", "BOUTIQUE", "MERCERIE",
+          "POISSONNERIE", "PRIMEUR", "CHARCUTERIE", "CONFISERIE", "TORRÉFACTION", "GALERIE"]
+FAMILIES = ["MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND", "DUBOIS", "MOREAU", "LAURENT",
+            "SIMON", "MICHEL", "LEFÈVRE", "LEROY", "ROUX", "DAVID", "BERTRAND", "MOREL", "FOURNIER", "GIRARD",
+            "BONNET", "DUPONT", "LAMBERT", "FONTAINE", "ROUSSEAU", "VINCENT", "MULLER", "LEFEBVRE", "FAURE",
+            "ANDRÉ", "MERCIER", "BLANC", "GUÉRIN", "BOYER", "GARNIER", "CHEVALIER", "FRANÇOIS", "LEGRAND",
+            "GAUTHIER", "GARCIA", "PERRIN", "ROBIN", "CLÉMENT", "MORIN", "NICOLAS", "HENRY", "ROUSSEL", "MATHIEU"]
+BRANDS = ["LE", "LA", "AU", "AUX", "CHEZ", "L'ATELIER DE", "LES DÉLICES DE", "LE COMPTOIR DE", "MAISON", "L'ESPACE"]
 STREETS = ["DE LA RÉPUBLIQUE", "DU GÉNÉRAL DE GAULLE", "DES ÉCOLES", "VICTOR HUGO", "DE PARIS", "DU MOULIN",
            "JEAN JAURÈS", "DE L'ÉGLISE", "DES VIGNES", "PASTEUR"]
 TYPES = ["RUE", "AV", "BD", "PL", "CHE", "RTE", "IMP", "ALL"]
-NAF = ["10.71C", "47.22Z", "47.11C", "56.10A", "56.30Z", "47.73Z", "47.76Z", "96.02A", "45.20A", "68.20B",
-       "70.22Z", "81.10Z", "43.21A", "62.01Z", "86.21Z"]
+# Activity codes weighted roughly as in the registry: local shops are a small share of establishments.
+NAF = (["68.20B", "70.22Z", "68.20A", "43.21A", "62.01Z", "86.90D", "85.59A", "49.41A", "81.10Z", "90.01Z", "01.11Z",
+        "41.20A", "43.32A", "46.90Z", "69.20Z", "71.12B", "74.90B", "88.10B", "93.12Z", "94.99Z"] * 20
+       + ["10.71C", "47.22Z", "47.11C", "56.10A", "56.30Z", "47.73Z", "47.76Z", "96.02A", "45.20A", "86.21Z"])
 COMMUNES = [("77463", "77810", "THOMERY"), ("77186", "77300", "FONTAINEBLEAU"), ("01053", "01000", "BOURG-EN-BRESSE"),
             ("75056", "75011", "PARIS"), ("69123", "69003", "LYON"), ("13055", "13001", "MARSEILLE")]
 
@@ -65,9 +77,13 @@ def quote(value):
 def sirene_row(i, rnd):
     insee, postcode, city = COMMUNES[0] if rnd.random() < 0.01 else rnd.choice(COMMUNES[1:])
     s = siret(100000000000 + i * 7)
-    name = rnd.choice(NAMES) + (f" {city.title()}" if rnd.random() < 0.5 else "")
+    family = rnd.choice(FAMILIES)
+    if rnd.random() < 0.2:
+        name = f"{rnd.choice(TRADES)} {family}"
+    else:
+        name = f"{rnd.choice(BRANDS)} {family} {rnd.randint(1, 9999)}"
     if rnd.random() < 0.05:
-        name = f"{name}, {rnd.choice(NAMES).lower()} et fils"  # quoted: a comma inside
+        name = f"{name}, {family.lower()} et fils"  # quoted: a comma inside
     fields = [s[:9], s[9:], s, "O", "2015-03-12", "01", "2022", "", "2024-03-01T10:00:00", "true", "2",
               rnd.choice(["", "", "", "ZONE ARTISANALE, LOT 4"]), str(rnd.randint(1, 200)), rnd.choice(["", "", "B"]),
               "", "", rnd.choice(TYPES), rnd.choice(STREETS), postcode, city, "", "", insee, "", "", "", "",

@@ -16,24 +16,40 @@ using nlohmann::json;
 uint64_t DirectoryEntry::ContentHash() const {
   // FNV-1a over the imported fields, each followed by a separator byte.
   uint64_t hash = 1469598103934665603ull;
-  auto add = [&hash](std::string_view text) {
-    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  auto add = [&hash](std::string_view bytes) {
+    for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ull;
     hash = (hash ^ 0x1f) * 1099511628211ull;
   };
   for (const std::string* field : {&kind, &registry_key, &source, &name, &short_name, &activity_code, &activity_label,
                                    &description, &address, &postcode, &city, &insee, &website, &phone, &email,
                                    &created_on, &declared_on, &dissolved_on, &status})
     add(*field);
-  add(lat ? fmt::format("{:.6f},{:.6f}", *lat, lon.value_or(0)) : "");
-  add(std::to_string(neighbourhood_id));
+  const double position[2] = {lat.value_or(1000), lon.value_or(1000)};
+  add(std::string_view(reinterpret_cast<const char*>(position), sizeof position));
+  add(std::string_view(reinterpret_cast<const char*>(&neighbourhood_id), sizeof neighbourhood_id));
   return hash;
 }
 
 std::string DirectoryEntry::SearchText() const {
-  std::string text = name;
-  for (const std::string* field : {&short_name, &activity_label, &description, &address, &city})
-    if (!field->empty()) text += " " + *field;
+  std::string text;
+  text.reserve(name.size() + short_name.size() + activity_label.size() + description.size() + address.size() +
+               city.size() + 5);
+  text += name;
+  for (const std::string* field : {&short_name, &activity_label, &description, &address, &city}) {
+    if (field->empty()) continue;
+    text += ' ';
+    text += *field;
+  }
   return Fold(text);
+}
+
+PreparedEntry Prepare(DirectoryEntry entry) {
+  PreparedEntry prepared;
+  prepared.content_hash = entry.ContentHash();
+  prepared.sort_key = Fold(entry.name);
+  prepared.search_text = entry.SearchText();
+  prepared.entry = std::move(entry);
+  return prepared;
 }
 
 namespace {
@@ -64,13 +80,12 @@ DirectoryEntry Read(SQLite::Statement& row) {
   return e;
 }
 
-// "épicerie fine" → "\"epicerie\"* \"fine\"*": every word must match the start of a word.
-std::string MatchExpression(const std::string& text) {
-  std::string folded = Fold(text), expression, word;
+// The words of a query, folded: "L'Épicerie fine" → {"l", "epicerie", "fine"}.
+std::vector<std::string> QueryWords(const std::string& text) {
+  std::string folded = Fold(text), word;
+  std::vector<std::string> words;
   auto flush = [&] {
-    if (word.empty()) return;
-    if (!expression.empty()) expression += ' ';
-    expression += '"' + word + "\"*";
+    if (!word.empty()) words.push_back(word);
     word.clear();
   };
   // Words are runs of letters and digits; everything else (quotes, operators, punctuation) separates them, so
@@ -93,7 +108,7 @@ std::string MatchExpression(const std::string& text) {
     p += length;
   }
   flush();
-  return expression;
+  return words;
 }
 
 }  // namespace
@@ -101,10 +116,17 @@ std::string MatchExpression(const std::string& text) {
 std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query) {
   std::string sql = fmt::format("SELECT {} FROM directory_entry e LEFT JOIN neighbourhood n ON n.id = e.neighbourhood_id",
                                 kColumns);
-  std::string match;
+  // Every word must start a word of the entry's text ("boul" finds BOULANGERIE). Matches whose name has more of
+  // the words come first, then shorter names.
+  std::string match, rank;
+  std::vector<std::string> words;
   if (!query.text.empty()) {
-    match = MatchExpression(query.text);
-    if (match.empty()) throw Error(fmt::format("nothing to search in '{}'", query.text), "give at least one word");
+    words = QueryWords(query.text);
+    if (words.empty()) throw Error(fmt::format("nothing to search in '{}'", query.text), "give at least one word");
+    for (size_t i = 0; i < words.size(); ++i) {
+      match += fmt::format("{}\"{}\"*", i ? " " : "", words[i]);  // only letters and digits: no FTS5 syntax
+      rank += fmt::format("{}((' ' || e.sort_key) LIKE :word{})", i ? " + " : "", i);
+    }
     sql += " JOIN directory_search s ON s.rowid = e.id AND directory_search MATCH :match";
   }
   sql += " WHERE 1";
@@ -124,10 +146,12 @@ std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query)
     sql += " AND e.activity_code = :naf";
   }
   if (!query.include_closed) sql += " AND e.status = 'active'";
-  sql += match.empty() ? " ORDER BY e.sort_key = '', e.sort_key, e.id" : " ORDER BY bm25(directory_search), e.sort_key";
+  sql += match.empty() ? " ORDER BY e.sort_key = '', e.sort_key, e.id"
+                       : " ORDER BY " + rank + " DESC, length(e.sort_key), e.sort_key, e.id";
   sql += " LIMIT :limit";
   SQLite::Statement statement(db.sql(), sql);
   if (!match.empty()) statement.bind(":match", match);
+  for (size_t i = 0; i < words.size(); ++i) statement.bind(fmt::format(":word{}", i), "% " + words[i] + "%");
   if (!query.kind.empty()) statement.bind(":kind", query.kind);
   if (neighbourhood_id) statement.bind(":neighbourhood", neighbourhood_id);
   if (!naf.empty()) statement.bind(":naf", naf);
@@ -195,12 +219,14 @@ DirectoryWriter::DirectoryWriter(Db& db)
       find_(db.sql(), "SELECT id, content_hash, status FROM directory_entry WHERE kind = ? AND registry_key = ?"),
       insert_(db.sql(), fmt::format("INSERT INTO directory_entry ({}, first_import_id, created_at) VALUES "
                                     "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-                                    "?23,?24,?25,?26,?25,?26)",
+                                    "?23,?24,?25,?26,?25,?26) ON CONFLICT (kind, registry_key) DO NOTHING",
                                     kFields)),
       update_(db.sql(), fmt::format("UPDATE directory_entry SET ({}) = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
                                     "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26) WHERE id = ?27",
                                     kFields)),
-      unindex_(db.sql(), "DELETE FROM directory_search WHERE rowid = ?"),
+      indexed_(db.sql(), "SELECT name, short_name, activity_label, description, address, city FROM directory_entry "
+                         "WHERE id = ?"),
+      unindex_(db.sql(), "INSERT INTO directory_search (directory_search, rowid, text) VALUES ('delete', ?, ?)"),
       index_(db.sql(), "INSERT INTO directory_search (rowid, text) VALUES (?, ?)"),
       now_(NowIso()) {}
 
@@ -213,11 +239,11 @@ std::optional<DirectoryWriter::Existing> DirectoryWriter::Find(const std::string
                   find_.getColumn(2).getString()};
 }
 
-void DirectoryWriter::Bind(SQLite::Statement& s, const DirectoryEntry& e, int64_t import_id) {
+void DirectoryWriter::Bind(SQLite::Statement& s, const PreparedEntry& prepared, int64_t import_id) {
+  const DirectoryEntry& e = prepared.entry;
   int i = 1;
-  sort_key_ = Fold(e.name);
   // The entry outlives the statement's execution: bind without copying.
-  for (const std::string* field : {&e.kind, &e.registry_key, &e.source, &e.name, const_cast<const std::string*>(&sort_key_), &e.short_name,
+  for (const std::string* field : {&e.kind, &e.registry_key, &e.source, &e.name, &prepared.sort_key, &e.short_name,
                                    &e.activity_code, &e.activity_label, &e.description, &e.address, &e.postcode,
                                    &e.city, &e.insee})
     s.bindNoCopy(i++, *field);
@@ -233,38 +259,45 @@ void DirectoryWriter::Bind(SQLite::Statement& s, const DirectoryEntry& e, int64_
   if (e.neighbourhood_id) s.bind(i, e.neighbourhood_id);
   else s.bind(i);
   ++i;
-  s.bind(i++, static_cast<int64_t>(e.ContentHash()));
+  s.bind(i++, static_cast<int64_t>(prepared.content_hash));
   s.bind(i++, import_id);
-  s.bind(i++, now_);
+  s.bindNoCopy(i++, now_);
 }
 
-int64_t DirectoryWriter::Insert(const DirectoryEntry& entry, int64_t import_id) {
+bool DirectoryWriter::InsertNew(const PreparedEntry& entry, int64_t import_id) {
   insert_.reset();
   Bind(insert_, entry, import_id);
-  insert_.exec();
-  int64_t id = db_.sql().getLastInsertRowid();
-  Index(id, entry, false);
-  return id;
+  if (insert_.exec() == 0) return false;
+  Index(db_.sql().getLastInsertRowid(), entry);
+  return true;
 }
 
-void DirectoryWriter::Update(int64_t id, const DirectoryEntry& entry, int64_t import_id) {
+void DirectoryWriter::Update(int64_t id, const PreparedEntry& entry, int64_t import_id) {
+  // The contentless index removes a row given the text it indexed: recompute it from the row as stored.
+  indexed_.reset();
+  indexed_.bind(1, id);
+  if (!indexed_.executeStep()) throw Error(fmt::format("directory entry {} vanished during the import", id));
+  DirectoryEntry old;
+  int i = 0;
+  for (std::string* field : {&old.name, &old.short_name, &old.activity_label, &old.description, &old.address, &old.city})
+    *field = indexed_.getColumn(i++).getString();
+  indexed_.reset();
+  unindex_.reset();
+  unindex_.bind(1, id);
+  unindex_.bind(2, old.SearchText());
+  unindex_.exec();
+
   update_.reset();
   Bind(update_, entry, import_id);
   update_.bind(27, id);
   update_.exec();
-  Index(id, entry, true);
+  Index(id, entry);
 }
 
-void DirectoryWriter::Index(int64_t id, const DirectoryEntry& entry, bool replace) {
-  if (replace) {
-    unindex_.reset();
-    unindex_.bind(1, id);
-    unindex_.exec();
-  }
+void DirectoryWriter::Index(int64_t id, const PreparedEntry& entry) {
   index_.reset();
   index_.bind(1, id);
-  search_text_ = entry.SearchText();
-  index_.bindNoCopy(2, search_text_);
+  index_.bindNoCopy(2, entry.search_text);
   index_.exec();
 }
 

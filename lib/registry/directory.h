@@ -35,6 +35,16 @@ struct DirectoryEntry {
   std::string SearchText() const;
 };
 
+/// An entry with what is derived from it, computed once before writing (on the import's parsing thread).
+struct PreparedEntry {
+  DirectoryEntry entry;
+  uint64_t content_hash = 0;
+  std::string sort_key;     ///< Fold(name)
+  std::string search_text;  ///< entry.SearchText()
+};
+
+PreparedEntry Prepare(DirectoryEntry entry);
+
 /// What `directory list|search` asks for; empty fields do not filter.
 struct DirectoryQuery {
   std::string text;  ///< words to search (accent- and case-insensitive, prefixes match); empty lists all
@@ -64,17 +74,17 @@ class DirectoryWriter {
     std::string status;
   };
   std::optional<Existing> Find(const std::string& kind, const std::string& key);
-  int64_t Insert(const DirectoryEntry& entry, int64_t import_id);
-  void Update(int64_t id, const DirectoryEntry& entry, int64_t import_id);
+  /// Inserts the entry unless its key is already there; returns whether it did.
+  bool InsertNew(const PreparedEntry& entry, int64_t import_id);
+  void Update(int64_t id, const PreparedEntry& entry, int64_t import_id);
 
  private:
-  void Bind(SQLite::Statement& statement, const DirectoryEntry& entry, int64_t import_id);
-  void Index(int64_t id, const DirectoryEntry& entry, bool replace);
+  void Bind(SQLite::Statement& statement, const PreparedEntry& entry, int64_t import_id);
+  void Index(int64_t id, const PreparedEntry& entry);
 
   Db& db_;
-  SQLite::Statement find_, insert_, update_, unindex_, index_;
+  SQLite::Statement find_, insert_, update_, indexed_, unindex_, index_;
   std::string now_;
-  std::string search_text_, sort_key_;
 };
 
 }  // namespace voisinage

@@ -181,22 +181,24 @@ class Importer {
       entry.neighbourhood_id = location.neighbourhood_id;
       if (!seen.Insert(entry.registry_key)) ++summary_.duplicates;
 
-      std::optional<DirectoryWriter::Existing> existing = writer.Find(entry.kind, entry.registry_key);
-      if (!existing) {
-        if (entry.status != "active" && !request_.include_inactive) {
-          ++summary_.skipped;  // a closed shop or dissolved association the directory never listed
-          continue;
-        }
-        writer.Insert(entry, run_id);
+      const PreparedEntry prepared = Prepare(std::move(entry));
+      const bool wanted_if_new = prepared.entry.status == "active" || request_.include_inactive;
+      // Most rows of a first import are new: try the insert first, look the key up only when it is taken.
+      if (wanted_if_new && writer.InsertNew(prepared, run_id)) {
         ++summary_.inserted;
-      } else if (existing->content_hash == entry.ContentHash()) {
+      } else if (std::optional<DirectoryWriter::Existing> existing =
+                     writer.Find(prepared.entry.kind, prepared.entry.registry_key);
+                 !existing) {
+        ++summary_.skipped;  // a closed shop or dissolved association the directory never listed
+        continue;
+      } else if (existing->content_hash == prepared.content_hash) {
         ++summary_.unchanged;
       } else {
-        writer.Update(existing->id, entry, run_id);
-        if (existing->status == "active" && entry.status != "active") ++summary_.closed;
+        writer.Update(existing->id, prepared, run_id);
+        if (existing->status == "active" && prepared.entry.status != "active") ++summary_.closed;
         else ++summary_.updated;
       }
-      if (entry.name.empty()) ++summary_.unnamed;
+      if (prepared.entry.name.empty()) ++summary_.unnamed;
       if (location.found()) ++summary_.located;
     }
     summary_.skipped += reader->filtered();

@@ -108,9 +108,13 @@ void Lambert93ToWgs84(double x, double y, double& lat, double& lon) {
   const double gamma = std::atan(dx / -dy);
   const double iso = -std::log(std::fabs(r / kC)) / kN;
   double phi = 2 * std::atan(std::exp(iso)) - M_PI / 2;
-  for (int i = 0; i < 12; ++i) {
+  const double exp_iso = std::exp(iso);
+  for (int i = 0; i < 12; ++i) {  // converges to 1e-12 rad in 3 or 4 steps
     const double s = kE * std::sin(phi);
-    phi = 2 * std::atan(std::pow((1 + s) / (1 - s), kE / 2) * std::exp(iso)) - M_PI / 2;
+    const double next = 2 * std::atan(std::pow((1 + s) / (1 - s), kE / 2) * exp_iso) - M_PI / 2;
+    const bool converged = std::fabs(next - phi) < 1e-12;
+    phi = next;
+    if (converged) break;
   }
   lat = phi * 180.0 / M_PI;
   lon = (kLon0 + gamma / kN) * 180.0 / M_PI;

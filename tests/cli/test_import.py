@@ -561,9 +561,11 @@ class UpsertTest(ImportTestCase):
         changed = {r[0] for r in self.query("SELECT registry_key, last_import_id FROM directory_entry")
                    if r[1] != before[r[0]][2]}
         self.assertEqual(changed, {EPICERIE})
-        (text,) = self.query("SELECT s.text FROM directory_search s JOIN directory_entry e ON e.id = s.rowid "
-                             "WHERE e.registry_key = ?", EPICERIE)[0]
-        self.assertIn("epicerie fine des murs", text)
+        # The search index follows the new name and forgets the old one.
+        found = self.ok("directory", "search", "murs", "--json").json()
+        self.assertIn("ÉPICERIE FINE DES MURS", [e["name"] for e in found])
+        gone = self.ok("directory", "search", "fine les", "--json").json()  # words only the old name had
+        self.assertNotIn(EPICERIE, [e["registry_key"] for e in gone])
         self.assertNotIn("les treilles", text)
 
     def test_entry_missing_from_a_later_file_is_kept(self):
