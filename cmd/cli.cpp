@@ -23,7 +23,8 @@ namespace {
 
 // Display width of UTF-8 text: continuation bytes take no column.
 size_t Width(const std::string& text) {
-  return std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+  return std::count_if(text.begin(), text.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
 
 }  // namespace
@@ -32,7 +33,8 @@ void PrintTable(const std::vector<std::string>& header, const std::vector<std::v
   std::vector<size_t> widths(header.size());
   for (size_t i = 0; i < header.size(); ++i) widths[i] = Width(header[i]);
   for (const auto& row : rows)
-    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], Width(Printable(row[i])));
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], Width(Printable(row[i])));
   auto print = [&](const std::vector<std::string>& row) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
@@ -53,6 +55,8 @@ std::string Printable(const std::string& text) {
   return out;
 }
 
-void AddJsonFlag(CLI::App* app, bool& json) { app->add_flag("--json", json, "Print JSON instead of text"); }
+void AddJsonFlag(CLI::App* app, bool& json) {
+  app->add_flag("--json", json, "Print JSON instead of text");
+}
 
 }  // namespace voisinage

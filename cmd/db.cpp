@@ -64,7 +64,9 @@ int RunVacuum(const VacuumOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   VacuumResult result = VacuumDb(db);
   if (options.json)
-    PrintJson({{"database", db.path()}, {"bytes_before", result.bytes_before}, {"bytes_after", result.bytes_after}});
+    PrintJson({{"database", db.path()},
+               {"bytes_before", result.bytes_before},
+               {"bytes_after", result.bytes_after}});
   else
     Say(invocation, fmt::format("vacuumed '{}': {} KiB → {} KiB", db.path(), result.bytes_before / 1024,
                                 result.bytes_after / 1024));

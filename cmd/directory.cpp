@@ -1,7 +1,7 @@
 // voisinage directory list|show|search: the shops and associations of the town.
 
-#include "cmd/cli.h"
 #include "lib/registry/directory.h"
+#include "cmd/cli.h"
 
 namespace voisinage {
 
@@ -47,7 +47,10 @@ int RunShow(const ShowOptions& options, Invocation& invocation) {
   std::vector<std::vector<std::string>> rows = {
       {"id", std::to_string(e.id)},
       {"kind", e.kind},
-      {e.source == "sirene" ? "siret" : e.source == "rna" ? "rna number" : "key", e.registry_key},
+      {e.source == "sirene" ? "siret"
+       : e.source == "rna"  ? "rna number"
+                            : "key",
+       e.registry_key},
       {"name", e.name.empty() ? "(no public name in the registry)" : e.name}};
   auto add = [&rows](const char* field, const std::string& value) {
     if (!value.empty()) rows.push_back({field, value});
@@ -80,7 +83,9 @@ void AddFilters(CLI::App* c, DirectoryQuery& q) {
   c->add_option("--neighbourhood", q.neighbourhood, "Only this neighbourhood")->option_text("SLUG");
   c->add_option("--naf", q.naf, "Only this activity code, e.g. 47.22Z")->option_text("CODE");
   c->add_flag("--all", q.include_closed, "Include closed shops and dissolved associations");
-  c->add_option("--limit", q.limit, "At most N entries (default 50)")->option_text("N")->check(CLI::Range(1, 100000));
+  c->add_option("--limit", q.limit, "At most N entries (default 50)")
+      ->option_text("N")
+      ->check(CLI::Range(1, 100000));
 }
 
 }  // namespace
@@ -96,7 +101,8 @@ void SetupDirectory(CLI::App& app, Invocation& invocation) {
   OnRun(l, invocation, list, RunList);
 
   auto search = std::make_shared<ListOptions>();
-  CLI::App* s = group->add_subcommand("search", "Search names, activities and addresses, ignoring case and accents");
+  CLI::App* s =
+      group->add_subcommand("search", "Search names, activities and addresses, ignoring case and accents");
   s->add_option("query", search->query.text, "Words to find, e.g. epicerie")->required();
   AddFilters(s, search->query);
   AddJsonFlag(s, search->json);

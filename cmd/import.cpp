@@ -49,7 +49,8 @@ class CommandLineObserver final : public ImportObserver {
 
   void OnProgress(const ImportProgress& p) override {
     if (!progress_) return;
-    std::string line = fmt::format("\r{:>10} rows  {:>8.0f} rows/s", p.rows, p.seconds > 0 ? p.rows / p.seconds : 0);
+    std::string line =
+        fmt::format("\r{:>10} rows  {:>8.0f} rows/s", p.rows, p.seconds > 0 ? p.rows / p.seconds : 0);
     if (p.total_bytes > 0 && p.bytes > 0) {
       double share = double(p.bytes) / double(p.total_bytes);
       double left = share > 0 ? p.seconds * (1 - share) / share : 0;
@@ -61,10 +62,12 @@ class CommandLineObserver final : public ImportObserver {
 
   void Finish() {
     ClearProgress();
-    if (rejects_) rejects_->Commit();
+    if (rejects_)
+      rejects_->Commit();
     else if (count_ > kRejectsShown)
-      std::cerr << fmt::format("voisinage: ... and {} more rejected rows (write them all with --rejects FILE)\n",
-                               count_ - kRejectsShown);
+      std::cerr << fmt::format(
+          "voisinage: ... and {} more rejected rows (write them all with --rejects FILE)\n",
+          count_ - kRejectsShown);
   }
 
  private:
@@ -81,16 +84,21 @@ class CommandLineObserver final : public ImportObserver {
 
 void PrintSummary(const ImportSummary& s, const Invocation& invocation) {
   auto detected = [](bool yes) { return yes ? " (detected)" : ""; };
-  Say(invocation, fmt::format("{}{} '{}': {} {}, {}{}, delimiter '{}'{}; {}", s.dry_run ? "dry run: would import " : "imported ",
-                              s.kind == "merchant" ? "merchants from" : "associations from", s.file, "format", s.format,
-                              s.encoding, detected(s.encoding_detected), s.delimiter, detected(s.delimiter_detected),
-                              s.filters));
-  Say(invocation, fmt::format("  read {}  inserted {}  updated {}  unchanged {}  closed {}  skipped {}  rejected {}",
-                              s.read, s.inserted, s.updated, s.unchanged, s.closed, s.skipped, s.rejected));
+  Say(invocation, fmt::format("{}{} '{}': {} {}, {}{}, delimiter '{}'{}; {}",
+                              s.dry_run ? "dry run: would import " : "imported ",
+                              s.kind == "merchant" ? "merchants from" : "associations from", s.file, "format",
+                              s.format, s.encoding, detected(s.encoding_detected), s.delimiter,
+                              detected(s.delimiter_detected), s.filters));
+  Say(invocation,
+      fmt::format("  read {}  inserted {}  updated {}  unchanged {}  closed {}  skipped {}  rejected {}",
+                  s.read, s.inserted, s.updated, s.unchanged, s.closed, s.skipped, s.rejected));
   if (s.duplicates)
-    Say(invocation, fmt::format("  {} key(s) appear more than once in the file: the last row of each was kept",
-                                s.duplicates));
-  if (s.unnamed) Say(invocation, fmt::format("  {} entr{} kept without a public name", s.unnamed, s.unnamed > 1 ? "ies" : "y"));
+    Say(invocation,
+        fmt::format("  {} key(s) appear more than once in the file: the last row of each was kept",
+                    s.duplicates));
+  if (s.unnamed)
+    Say(invocation,
+        fmt::format("  {} entr{} kept without a public name", s.unnamed, s.unnamed > 1 ? "ies" : "y"));
   if (s.dry_run) Say(invocation, "  nothing was written (--dry-run)");
 }
 
@@ -99,7 +107,8 @@ int RunImportCommand(const ImportOptions& options, Invocation& invocation) {
   if (!options.encoding.empty()) request.csv.encoding = ParseEncoding(options.encoding);
   if (!options.delimiter.empty()) request.csv.delimiter = ParseDelimiter(options.delimiter);
   Db db = OpenDb(invocation);
-  CommandLineObserver observer(options.rejects, ::isatty(STDERR_FILENO) && !invocation.global.quiet && !options.json);
+  CommandLineObserver observer(options.rejects,
+                               ::isatty(STDERR_FILENO) && !invocation.global.quiet && !options.json);
   ImportSummary summary;
   try {
     summary = RunImport(db, request, observer);
@@ -140,16 +149,21 @@ CLI::App* AddImportCommand(CLI::App* group, Invocation& invocation, const std::s
   CLI::App* c = group->add_subcommand(merchant ? "merchants" : "associations",
                                       merchant ? "Import shops from SIRENE or a town-hall CSV"
                                                : "Import associations from the RNA or a town-hall CSV");
-  c->add_option("file", options->request.path, "The file (.gz accepted), or - for standard input")->required();
-  c->add_option("--format", options->request.format, merchant ? "sirene (default) or csv" : "rna (default) or csv")
+  c->add_option("file", options->request.path, "The file (.gz accepted), or - for standard input")
+      ->required();
+  c->add_option("--format", options->request.format,
+                merchant ? "sirene (default) or csv" : "rna (default) or csv")
       ->option_text(merchant ? "sirene|csv" : "rna|csv")
-      ->check(CLI::IsMember(merchant ? std::vector<std::string>{"sirene", "csv"} : std::vector<std::string>{"rna", "csv"}));
-  c->add_option("--mapping", options->request.mapping, "YAML mapping of a csv file's columns")->option_text("FILE");
+      ->check(CLI::IsMember(merchant ? std::vector<std::string>{"sirene", "csv"}
+                                     : std::vector<std::string>{"rna", "csv"}));
+  c->add_option("--mapping", options->request.mapping, "YAML mapping of a csv file's columns")
+      ->option_text("FILE");
   c->add_option("--commune", options->request.communes,
                 "INSEE code to keep; repeat for several; 'all' for every commune (default: the town's)")
       ->option_text("INSEE");
   if (merchant) {
-    c->add_option("--naf", options->request.naf, "Activities to keep: 'local' shops, or codes like 47.22Z,56.10A")
+    c->add_option("--naf", options->request.naf,
+                  "Activities to keep: 'local' shops, or codes like 47.22Z,56.10A")
         ->option_text("local|CODES");
     c->add_flag("--include-closed", options->request.include_inactive,
                 "Also import closed establishments the directory does not list yet");
@@ -157,11 +171,14 @@ CLI::App* AddImportCommand(CLI::App* group, Invocation& invocation, const std::s
     c->add_flag("--include-dissolved", options->request.include_inactive,
                 "Also import dissolved and deleted associations the directory does not list yet");
   }
-  c->add_option("--encoding", options->encoding, "Override detection: utf-8 or windows-1252")->option_text("ENCODING");
-  c->add_option("--delimiter", options->delimiter, "Override detection: ',' ';' '$' '|' or tab")->option_text("CHAR");
+  c->add_option("--encoding", options->encoding, "Override detection: utf-8 or windows-1252")
+      ->option_text("ENCODING");
+  c->add_option("--delimiter", options->delimiter, "Override detection: ',' ';' '$' '|' or tab")
+      ->option_text("CHAR");
   c->add_flag("--dry-run", options->request.dry_run, "Validate and count, write nothing");
   c->add_flag("--strict", options->request.strict, "Write nothing and fail if any row is rejected");
-  c->add_option("--rejects", options->rejects, "Write rejected rows to this CSV report (line, reason, raw row)")
+  c->add_option("--rejects", options->rejects,
+                "Write rejected rows to this CSV report (line, reason, raw row)")
       ->option_text("FILE");
   AddJsonFlag(c, options->json);
   OnRun(c, invocation, options, RunImportCommand);

@@ -29,8 +29,11 @@ void PrintDiff(const TownDiff& diff, const Invocation& invocation) {
     for (const TownChange& change : diff.changes) {
       if (change.section != section) continue;
       const char* mark = change.kind == "added" ? "+" : change.kind == "changed" ? "~" : "-";
-      Say(invocation, fmt::format("  {} {}{}", mark, Printable(change.key),
-                                  change.details.empty() ? "" : ": " + Printable(fmt::format("{}", fmt::join(change.details, "; ")))));
+      Say(invocation,
+          fmt::format("  {} {}{}", mark, Printable(change.key),
+                      change.details.empty()
+                          ? ""
+                          : ": " + Printable(fmt::format("{}", fmt::join(change.details, "; ")))));
     }
   }
   if (diff.dry_run) Say(invocation, "dry run: nothing was written");
@@ -38,13 +41,15 @@ void PrintDiff(const TownDiff& diff, const Invocation& invocation) {
 
 int RunInit(const InitOptions& options, Invocation& invocation) {
   std::optional<TownFile> file;
-  if (!options.from.empty()) file = LoadTownFile(options.from);  // a bad file is refused before any file is created
+  if (!options.from.empty())
+    file = LoadTownFile(options.from);  // a bad file is refused before any file is created
 
   const std::string path = ResolveDbPath(invocation.global.db);
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);
   if (options.dry_run) {
-    // A dry run works on a copy in memory (or an empty database): it never creates, migrates or locks the file.
+    // A dry run works on a copy in memory (or an empty database): it never creates, migrates or locks the
+    // file.
     Db scratch = exists ? Db::OpenCopyInMemory(path, invocation.global.busy_timeout_ms) : Db::OpenInMemory();
     TownDiff diff = file ? ApplyTownFile(scratch, *file, true) : TownDiff{{}, true};
     if (options.json) {
@@ -71,9 +76,12 @@ int RunInit(const InitOptions& options, Invocation& invocation) {
     PrintJson(out);
     return 0;
   }
-  if (db.created()) Say(invocation, fmt::format("created '{}' (schema version {})", db.path(), LatestSchemaVersion()));
-  if (file) PrintDiff(diff, invocation);
-  else if (!db.created()) Say(invocation, fmt::format("'{}' is up to date (schema version {})", db.path(), LatestSchemaVersion()));
+  if (db.created())
+    Say(invocation, fmt::format("created '{}' (schema version {})", db.path(), LatestSchemaVersion()));
+  if (file)
+    PrintDiff(diff, invocation);
+  else if (!db.created())
+    Say(invocation, fmt::format("'{}' is up to date (schema version {})", db.path(), LatestSchemaVersion()));
   return 0;
 }
 

@@ -35,7 +35,8 @@ int RunCreate(const CreateOptions& options, Invocation& invocation) {
   std::error_code ec;
   // The codes of an earlier sheet can never be printed again: never write over one.
   if (!options.output.empty() && options.output != "-" && std::filesystem::exists(options.output, ec))
-    throw Error(fmt::format("'{}' already exists", options.output), "choose a new file name; no code was created");
+    throw Error(fmt::format("'{}' already exists", options.output),
+                "choose a new file name; no code was created");
   Db db = OpenDb(invocation);
   auto deliver = [&](const std::vector<NewInvitation>& created) {
     std::string out;
@@ -55,7 +56,8 @@ int RunCreate(const CreateOptions& options, Invocation& invocation) {
       WriteFileAtomically(options.output, out);
     }
   };
-  std::vector<NewInvitation> created = CreateInvitations(db, options.neighbourhood, options.count, valid_for, deliver);
+  std::vector<NewInvitation> created =
+      CreateInvitations(db, options.neighbourhood, options.count, valid_for, deliver);
   if (!options.output.empty() && options.output != "-" && !invocation.global.quiet)
     std::cerr << fmt::format("wrote {} invitation code(s) for '{}' to '{}'\n", created.size(),
                              created.front().neighbourhood_slug, options.output);
@@ -92,7 +94,8 @@ int RunRedeem(const RedeemOptions& options, Invocation& invocation) {
   if (options.json)
     PrintJson(ToJson(m));
   else
-    Say(invocation, fmt::format("welcome, {}: member #{} of '{}'", Printable(m.display_name), m.id, m.neighbourhood));
+    Say(invocation,
+        fmt::format("welcome, {}: member #{} of '{}'", Printable(m.display_name), m.id, m.neighbourhood));
   return 0;
 }
 
@@ -110,16 +113,19 @@ void SetupInvite(CLI::App& app, Invocation& invocation) {
   c->add_option("--count", create->count, "How many codes (1 to 1000, default 1)")
       ->option_text("N")
       ->check(CLI::Range(1, 1000));
-  c->add_option("--expires", create->expires, "Validity, e.g. 30d, 2w, 48h (default 30d)")->option_text("DURATION");
+  c->add_option("--expires", create->expires, "Validity, e.g. 30d, 2w, 48h (default 30d)")
+      ->option_text("DURATION");
   c->add_option("--format", create->format, "csv for a mail merge, html for a printable sheet, or json")
       ->option_text("csv|html|json")
       ->check(CLI::IsMember({"csv", "html", "json"}));
-  c->add_option("-o,--output", create->output, "Write to FILE instead of standard output")->option_text("FILE");
+  c->add_option("-o,--output", create->output, "Write to FILE instead of standard output")
+      ->option_text("FILE");
   OnRun(c, invocation, create, RunCreate);
 
   auto list = std::make_shared<ListOptions>();
   CLI::App* l = group->add_subcommand("list", "List invitations (never their codes)");
-  l->add_option("--neighbourhood", list->filter.neighbourhood, "Only this neighbourhood")->option_text("SLUG");
+  l->add_option("--neighbourhood", list->filter.neighbourhood, "Only this neighbourhood")
+      ->option_text("SLUG");
   l->add_option("--status", list->filter.status, "Only this status")
       ->option_text("unused|used|expired|revoked")
       ->check(CLI::IsMember({"unused", "used", "expired", "revoked"}));
@@ -132,7 +138,8 @@ void SetupInvite(CLI::App& app, Invocation& invocation) {
   OnRun(r, invocation, revoke, RunRevoke);
 
   auto redeem = std::make_shared<RedeemOptions>();
-  CLI::App* rd = group->add_subcommand("redeem", "Redeem a code for a resident (e.g. at the town hall's counter)");
+  CLI::App* rd =
+      group->add_subcommand("redeem", "Redeem a code for a resident (e.g. at the town hall's counter)");
   rd->add_option("code", redeem->code, "The invitation code, as printed")->required();
   rd->add_option("--name", redeem->name, "The new member's display name")->option_text("NAME")->required();
   rd->add_option("--email", redeem->email, "Their e-mail address, optional")->option_text("EMAIL");

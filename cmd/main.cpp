@@ -38,14 +38,9 @@ struct Command {
 
 // Every subcommand, in the order `voisinage --help` lists them.
 constexpr Command kCommands[] = {
-    {"init", SetupInit},
-    {"town", SetupTown},
-    {"neighbourhood", SetupNeighbourhood},
-    {"member", SetupMember},
-    {"invite", SetupInvite},
-    {"import", SetupImport},
-    {"directory", SetupDirectory},
-    {"db", SetupDb},
+    {"init", SetupInit},           {"town", SetupTown},     {"neighbourhood", SetupNeighbourhood},
+    {"member", SetupMember},       {"invite", SetupInvite}, {"import", SetupImport},
+    {"directory", SetupDirectory}, {"db", SetupDb},
 };
 
 void PrintError(const std::string& message, const std::string& hint) {
@@ -109,9 +104,9 @@ int Main(int argc, char** argv) {
     PrintError(e.what(), e.hint());
     return kExitFailure;
   } catch (const SQLite::Exception& e) {
-    Error error = DescribeSqliteError(e, invocation.db_path.empty() ? ResolveDbPath(invocation.global.db)
-                                                                      : invocation.db_path,
-                                      invocation.global.busy_timeout_ms);
+    Error error = DescribeSqliteError(
+        e, invocation.db_path.empty() ? ResolveDbPath(invocation.global.db) : invocation.db_path,
+        invocation.global.busy_timeout_ms);
     PrintError(error.what(), error.hint());
     return kExitFailure;
   } catch (const std::exception& e) {
@@ -130,4 +125,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace voisinage
 
-int main(int argc, char** argv) { return voisinage::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return voisinage::Main(argc, argv);
+}

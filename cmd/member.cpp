@@ -1,7 +1,7 @@
 // voisinage member add|list|show|role|remove.
 
-#include "cmd/cli.h"
 #include "lib/town/member.h"
+#include "cmd/cli.h"
 #include "lib/town/validation.h"
 
 namespace voisinage {
@@ -109,7 +109,8 @@ void SetupMember(CLI::App& app, Invocation& invocation) {
   auto list = std::make_shared<ListOptions>();
   CLI::App* l = group->add_subcommand("list", "List members");
   l->add_option("--role", list->filter.role, "Only this role")->option_text("ROLE");
-  l->add_option("--neighbourhood", list->filter.neighbourhood, "Only this neighbourhood")->option_text("SLUG");
+  l->add_option("--neighbourhood", list->filter.neighbourhood, "Only this neighbourhood")
+      ->option_text("SLUG");
   l->add_flag("--all", list->filter.include_removed, "Include removed members");
   AddJsonFlag(l, list->json);
   OnRun(l, invocation, list, RunList);

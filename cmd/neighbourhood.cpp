@@ -47,8 +47,8 @@ void PrintNeighbourhood(const Neighbourhood& n) {
   std::string area = "none";
   if (n.area) {
     BoundingBox box = n.area->Bounds();
-    area = fmt::format("{} polygon(s), lat {:.5f}..{:.5f}, lon {:.5f}..{:.5f}", n.area->polygons.size(), box.min_lat,
-                       box.max_lat, box.min_lon, box.max_lon);
+    area = fmt::format("{} polygon(s), lat {:.5f}..{:.5f}, lon {:.5f}..{:.5f}", n.area->polygons.size(),
+                       box.min_lat, box.max_lat, box.min_lon, box.max_lon);
   }
   PrintTable({"FIELD", "VALUE"}, {{"slug", n.slug},
                                   {"name", n.name},
@@ -62,7 +62,9 @@ void PrintNeighbourhood(const Neighbourhood& n) {
                                   {"updated", n.updated_at}});
 }
 
-void Print(const Neighbourhood& n, bool json) { json ? PrintJson(ToJson(n)) : PrintNeighbourhood(n); }
+void Print(const Neighbourhood& n, bool json) {
+  json ? PrintJson(ToJson(n)) : PrintNeighbourhood(n);
+}
 
 int RunCreate(const CreateOptions& options, Invocation& invocation) {
   NeighbourhoodInput input{options.slug, options.name, options.postcodes, std::nullopt, false};
@@ -209,7 +211,8 @@ void SetupNeighbourhood(CLI::App& app, Invocation& invocation) {
   auto merge = std::make_shared<MergeOptions>();
   CLI::App* m = group->add_subcommand("merge", "Move everything from one neighbourhood into another");
   m->add_option("from", merge->from, "Neighbourhood that disappears (its slug becomes an alias)")->required();
-  m->add_option("into", merge->into, "Neighbourhood that receives its members, posts and grievances")->required();
+  m->add_option("into", merge->into, "Neighbourhood that receives its members, posts and grievances")
+      ->required();
   AddJsonFlag(m, merge->json);
   OnRun(m, invocation, merge, RunMerge);
 

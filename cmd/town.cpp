@@ -1,7 +1,7 @@
 // voisinage town show|set: the town's identity and moderation thresholds.
 
-#include "cmd/cli.h"
 #include "lib/town/town.h"
+#include "cmd/cli.h"
 
 namespace voisinage {
 
@@ -19,7 +19,9 @@ struct TownSetOptions {
 
 void PrintTown(const Town& town) {
   const TownIdentity& t = town.identity;
-  auto optional = [](const auto& value) { return value ? fmt::format("{}", *value) : std::string("not set"); };
+  auto optional = [](const auto& value) {
+    return value ? fmt::format("{}", *value) : std::string("not set");
+  };
   PrintTable({"FIELD", "VALUE"}, {{"name", t.name},
                                   {"insee", t.insee},
                                   {"postcodes", fmt::format("{}", fmt::join(t.postcodes, ", "))},
@@ -78,7 +80,8 @@ void SetupTown(CLI::App& app, Invocation& invocation) {
   set->parse_complete_callback([set_options] {
     TownChanges changes = set_options->changes;
     if (!set_options->postcodes.empty()) changes.postcodes = set_options->postcodes;
-    if (changes.empty()) throw CLI::ValidationError("nothing to change: give at least one option (see --help)");
+    if (changes.empty())
+      throw CLI::ValidationError("nothing to change: give at least one option (see --help)");
   });
   OnRun(set, invocation, set_options, RunTownSet);
 }

@@ -10,7 +10,9 @@ namespace voisinage {
 
 using namespace std::chrono;
 
-TimePoint Now() { return floor<seconds>(system_clock::now()); }
+TimePoint Now() {
+  return floor<seconds>(system_clock::now());
+}
 
 std::string FormatIso(TimePoint t) {
   const auto day = floor<days>(t);
@@ -20,7 +22,9 @@ std::string FormatIso(TimePoint t) {
                      unsigned(ymd.day()), hms.hours().count(), hms.minutes().count(), hms.seconds().count());
 }
 
-std::string NowIso() { return FormatIso(Now()); }
+std::string NowIso() {
+  return FormatIso(Now());
+}
 
 namespace {
 
@@ -39,7 +43,8 @@ TimePoint ParseIso(const std::string& text) {
                                    text[13] == ':' && text[16] == ':')) &&
             text[4] == '-' && text[7] == '-' && ReadInt(text, 0, 4, y) && ReadInt(text, 5, 2, mo) &&
             ReadInt(text, 8, 2, d);
-  if (ok && text.size() == 20) ok = ReadInt(text, 11, 2, h) && ReadInt(text, 14, 2, mi) && ReadInt(text, 17, 2, s);
+  if (ok && text.size() == 20)
+    ok = ReadInt(text, 11, 2, h) && ReadInt(text, 14, 2, mi) && ReadInt(text, 17, 2, s);
   const year_month_day ymd{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
   if (!ok || !ymd.ok() || h > 23 || mi > 59 || s > 59)
     throw Error(fmt::format("invalid date '{}'", text), "use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
@@ -52,14 +57,20 @@ seconds ParseDuration(const std::string& text) {
   const char* end = begin + text.size();
   auto [unit, ec] = std::from_chars(begin, end, n);
   if (ec != std::errc() || n <= 0 || unit + 1 != end)
-    throw Error(fmt::format("invalid duration '{}'", text), "write a positive number and a unit: 90m, 12h, 30d, 2w");
+    throw Error(fmt::format("invalid duration '{}'", text),
+                "write a positive number and a unit: 90m, 12h, 30d, 2w");
   switch (*unit) {
-    case 'm': return minutes{n};
-    case 'h': return hours{n};
-    case 'd': return days{n};
-    case 'w': return weeks{n};
+    case 'm':
+      return minutes{n};
+    case 'h':
+      return hours{n};
+    case 'd':
+      return days{n};
+    case 'w':
+      return weeks{n};
   }
-  throw Error(fmt::format("invalid duration '{}'", text), "write a positive number and a unit: 90m, 12h, 30d, 2w");
+  throw Error(fmt::format("invalid duration '{}'", text),
+              "write a positive number and a unit: 90m, 12h, 30d, 2w");
 }
 
 }  // namespace voisinage
@@ -71,7 +82,8 @@ std::string FrenchDate(TimePoint t) {
                                         "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
   const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
   unsigned day = unsigned(ymd.day());
-  return fmt::format("{}{} {} {}", day, day == 1 ? "er" : "", kMonths[unsigned(ymd.month()) - 1], int(ymd.year()));
+  return fmt::format("{}{} {} {}", day, day == 1 ? "er" : "", kMonths[unsigned(ymd.month()) - 1],
+                     int(ymd.year()));
 }
 
 }  // namespace voisinage

@@ -7,12 +7,12 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
-#include <cerrno>
-#include <cstring>
 
 #include "lib/error.h"
 
@@ -20,9 +20,12 @@ namespace voisinage {
 
 std::string EncodingName(Encoding encoding) {
   switch (encoding) {
-    case Encoding::kUtf8: return "utf-8";
-    case Encoding::kUtf8Bom: return "utf-8 with BOM";
-    case Encoding::kWindows1252: return "windows-1252";
+    case Encoding::kUtf8:
+      return "utf-8";
+    case Encoding::kUtf8Bom:
+      return "utf-8 with BOM";
+    case Encoding::kWindows1252:
+      return "windows-1252";
   }
   return "";
 }
@@ -35,7 +38,8 @@ Encoding ParseEncoding(const std::string& name) {
   if (n == "windows-1252" || n == "cp1252" || n == "latin1" || n == "latin-1" || n == "iso-8859-1" ||
       n == "iso8859-1" || n == "iso-8859-15")
     return Encoding::kWindows1252;
-  throw Error(fmt::format("unknown encoding '{}'", name), "encodings: utf-8, windows-1252 (also read for iso-8859-1)");
+  throw Error(fmt::format("unknown encoding '{}'", name),
+              "encodings: utf-8, windows-1252 (also read for iso-8859-1)");
 }
 
 char ParseDelimiter(const std::string& text) {
@@ -60,7 +64,8 @@ bool IsValidUtf8(std::string_view text) {
       cp = (cp << 6) | (s[i] & 0x3F);
     }
     // Overlong forms and surrogates are invalid.
-    if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
     s += extra + 1;
   }
   return true;
@@ -107,9 +112,7 @@ class BackgroundSha256 {
     crypto_hash_sha256_init(&state_);
     thread_ = std::thread([this] { Work(); });
   }
-  ~BackgroundSha256() {
-    Close();
-  }
+  ~BackgroundSha256() { Close(); }
 
   void Add(const char* data, size_t size) {
     std::unique_lock lock(mutex_);
@@ -231,7 +234,8 @@ class RawInput {
       z_.avail_in = static_cast<uInt>(raw_len_ - raw_pos_);
       int rc = inflate(&z_, Z_NO_FLUSH);
       raw_pos_ = raw_len_ - z_.avail_in;
-      if (rc == Z_STREAM_END) stream_ended_ = true;
+      if (rc == Z_STREAM_END)
+        stream_ended_ = true;
       else if (rc != Z_OK && rc != Z_BUF_ERROR)
         throw Error(fmt::format("'{}': corrupt gzip data ({})", path_, z_.msg ? z_.msg : "inflate failed"));
     }
@@ -274,11 +278,14 @@ class StreamCsvReader final : public CsvReader {
     buffer_.resize(kChunk + options.max_record_bytes);
     Fill();
     std::string_view sample(buffer_.data(), end_);
-    if (sample.empty()) throw Error(fmt::format("'{}' is empty", path), "expected a CSV file with a header line");
+    if (sample.empty())
+      throw Error(fmt::format("'{}' is empty", path), "expected a CSV file with a header line");
     if (sample.starts_with("\xFF\xFE") || sample.starts_with("\xFE\xFF"))
-      throw Error(fmt::format("'{}' is UTF-16, which is not supported", path), "save it as UTF-8 or Windows-1252 CSV");
+      throw Error(fmt::format("'{}' is UTF-16, which is not supported", path),
+                  "save it as UTF-8 or Windows-1252 CSV");
     if (sample.find('\0') != std::string_view::npos)
-      throw Error(fmt::format("'{}' looks like a binary file, not CSV", path), "expected a text file with a header line");
+      throw Error(fmt::format("'{}' looks like a binary file, not CSV", path),
+                  "expected a text file with a header line");
     bool bom = sample.starts_with("\xEF\xBB\xBF");
     if (bom) pos_ = 3;
     if (options.encoding) {
@@ -297,7 +304,8 @@ class StreamCsvReader final : public CsvReader {
       delimiter_ = DetectDelimiter(sample.substr(pos_));
     }
     CsvRecord header;
-    if (!Next(header)) throw Error(fmt::format("'{}' is empty", path), "expected a CSV file with a header line");
+    if (!Next(header))
+      throw Error(fmt::format("'{}' is empty", path), "expected a CSV file with a header line");
     if (!header.error.empty()) throw Error(fmt::format("'{}': line 1: {}", path, header.error));
     for (std::string& name : header.fields) {
       name.erase(0, name.find_first_not_of(" \t"));
@@ -363,8 +371,10 @@ class StreamCsvReader final : public CsvReader {
       size_t count = 0;
       bool quoted = false;
       for (char x : first_line) {
-        if (x == '"') quoted = !quoted;
-        else if (x == c && !quoted) ++count;
+        if (x == '"')
+          quoted = !quoted;
+        else if (x == c && !quoted)
+          ++count;
       }
       if (count > best_count) {
         best = c;
@@ -434,7 +444,8 @@ class StreamCsvReader final : public CsvReader {
     size_t count = 0, begin = 0;
     for (;;) {
       size_t d = line.find(delimiter_, begin);
-      std::string_view field = line.substr(begin, d == std::string_view::npos ? std::string_view::npos : d - begin);
+      std::string_view field =
+          line.substr(begin, d == std::string_view::npos ? std::string_view::npos : d - begin);
       if (record.fields.size() <= count) record.fields.emplace_back();
       record.fields[count++].assign(field);
       if (d == std::string_view::npos) break;
@@ -472,7 +483,8 @@ class StreamCsvReader final : public CsvReader {
             out.append(q, stop - q);
             newlines += std::count(q, stop, '\n');
             record.line = line_;
-            record.error = fmt::format("unterminated quote (the field opened on line {} never closes)", line_);
+            record.error =
+                fmt::format("unterminated quote (the field opened on line {} never closes)", line_);
             record.raw = std::string_view(begin, std::min<size_t>(kRawKept, stop - begin));
             line_ += newlines;
             pos_ = end_;
@@ -499,7 +511,8 @@ class StreamCsvReader final : public CsvReader {
         ++p;
         continue;
       }
-      if (*p == '\n' || (*p == '\r' && p + 1 < stop && p[1] == '\n') || (*p == '\r' && p + 1 == stop && eof_)) {
+      if (*p == '\n' || (*p == '\r' && p + 1 < stop && p[1] == '\n') ||
+          (*p == '\r' && p + 1 == stop && eof_)) {
         p += *p == '\n' ? 1 : (p + 1 < stop ? 2 : 1);
         ++newlines;
         break;
@@ -530,7 +543,8 @@ class StreamCsvReader final : public CsvReader {
     record.raw = raw.substr(0, kRawKept);
     for (size_t i = 0; i < record.fields.size(); ++i) {
       std::string& field = record.fields[i];
-      bool ascii = std::all_of(field.begin(), field.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+      bool ascii = std::all_of(field.begin(), field.end(),
+                               [](char c) { return static_cast<unsigned char>(c) < 0x80; });
       if (ascii) continue;
       if (encoding_ == Encoding::kWindows1252) {
         scratch_.clear();

@@ -20,9 +20,10 @@ uint64_t DirectoryEntry::ContentHash() const {
     for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ull;
     hash = (hash ^ 0x1f) * 1099511628211ull;
   };
-  for (const std::string* field : {&kind, &registry_key, &source, &name, &short_name, &activity_code, &activity_label,
-                                   &description, &address, &postcode, &city, &insee, &website, &phone, &email,
-                                   &created_on, &declared_on, &dissolved_on, &status})
+  for (const std::string* field :
+       {&kind, &registry_key, &source, &name, &short_name, &activity_code, &activity_label, &description,
+        &address, &postcode, &city, &insee, &website, &phone, &email, &created_on, &declared_on,
+        &dissolved_on, &status})
     add(*field);
   const double position[2] = {lat.value_or(1000), lon.value_or(1000)};
   add(std::string_view(reinterpret_cast<const char*>(position), sizeof position));
@@ -30,17 +31,44 @@ uint64_t DirectoryEntry::ContentHash() const {
   return hash;
 }
 
+namespace {
+
+// French words too common to search for: left out of the index (a third of an address or an object's
+// words) and out of queries.
+bool IsStopWord(std::string_view word) {
+  static constexpr std::string_view kStopWords[] = {"a",    "au",  "aux", "d",   "de",  "des", "du", "en",
+                                                    "et",   "l",   "la",  "le",  "les", "n",   "ou", "par",
+                                                    "pour", "sur", "un",  "une", "s",   "the", "of", "and"};
+  for (std::string_view stop : kStopWords)
+    if (word == stop) return true;
+  return false;
+}
+
+// Appends the words of folded `text` that are not stop words, separated by spaces.
+void AppendIndexWords(std::string_view text, std::string& out) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = start;
+    // ASCII punctuation and spaces separate words; other bytes belong to them (the tokenizer decides).
+    while (end < text.size() && (static_cast<unsigned char>(text[end]) >= 0x80 ||
+                                 std::isalnum(static_cast<unsigned char>(text[end]))))
+      ++end;
+    std::string_view word = text.substr(start, end - start);
+    if (!word.empty() && !IsStopWord(word)) {
+      if (!out.empty()) out += ' ';
+      out += word;
+    }
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
 std::string DirectoryEntry::SearchText() const {
   std::string text;
-  text.reserve(name.size() + short_name.size() + activity_label.size() + description.size() + address.size() +
-               city.size() + 5);
-  text += name;
-  for (const std::string* field : {&short_name, &activity_label, &description, &address, &city}) {
-    if (field->empty()) continue;
-    text += ' ';
-    text += *field;
-  }
-  return Fold(text);
+  for (const std::string* field : {&name, &short_name, &activity_label, &description, &address, &city})
+    if (!field->empty()) AppendIndexWords(Fold(*field), text);
+  return text;
 }
 
 PreparedEntry Prepare(DirectoryEntry entry) {
@@ -57,7 +85,8 @@ namespace {
 const char* const kColumns =
     "e.id, e.kind, e.registry_key, e.source, e.name, e.short_name, e.activity_code, e.activity_label, "
     "e.description, e.address, e.postcode, e.city, e.insee, e.lat, e.lon, e.website, e.phone, e.email, "
-    "e.created_on, e.declared_on, e.dissolved_on, e.status, coalesce(e.neighbourhood_id, 0), coalesce(n.slug, ''), "
+    "e.created_on, e.declared_on, e.dissolved_on, e.status, coalesce(e.neighbourhood_id, 0), "
+    "coalesce(n.slug, ''), "
     "e.created_at, e.updated_at";
 
 DirectoryEntry Read(SQLite::Statement& row) {
@@ -71,7 +100,8 @@ DirectoryEntry Read(SQLite::Statement& row) {
   ++i;
   if (!row.getColumn(i).isNull()) e.lon = row.getColumn(i).getDouble();
   ++i;
-  for (std::string* field : {&e.website, &e.phone, &e.email, &e.created_on, &e.declared_on, &e.dissolved_on, &e.status})
+  for (std::string* field :
+       {&e.website, &e.phone, &e.email, &e.created_on, &e.declared_on, &e.dissolved_on, &e.status})
     *field = row.getColumn(i++).getString();
   e.neighbourhood_id = row.getColumn(i++).getInt64();
   e.neighbourhood = row.getColumn(i++).getString();
@@ -85,7 +115,7 @@ std::vector<std::string> QueryWords(const std::string& text) {
   std::string folded = Fold(text), word;
   std::vector<std::string> words;
   auto flush = [&] {
-    if (!word.empty()) words.push_back(word);
+    if (!word.empty() && !IsStopWord(word)) words.push_back(word);
     word.clear();
   };
   // Words are runs of letters and digits; everything else (quotes, operators, punctuation) separates them, so
@@ -103,26 +133,30 @@ std::vector<std::string> QueryWords(const std::string& text) {
     utf8proc_category_t category = utf8proc_category(codepoint);
     bool letter = (category >= UTF8PROC_CATEGORY_LU && category <= UTF8PROC_CATEGORY_LO) ||
                   (category >= UTF8PROC_CATEGORY_ND && category <= UTF8PROC_CATEGORY_NO);
-    if (letter) word.append(reinterpret_cast<const char*>(p), length);
-    else flush();
+    if (letter)
+      word.append(reinterpret_cast<const char*>(p), length);
+    else
+      flush();
     p += length;
   }
   flush();
-  return words;
+  return words;  // a query of stop words only ("de la") searches nothing
 }
 
 }  // namespace
 
 std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query) {
-  std::string sql = fmt::format("SELECT {} FROM directory_entry e LEFT JOIN neighbourhood n ON n.id = e.neighbourhood_id",
-                                kColumns);
-  // Every word must start a word of the entry's text ("boul" finds BOULANGERIE). Matches whose name has more of
-  // the words come first, then shorter names.
+  std::string sql = fmt::format(
+      "SELECT {} FROM directory_entry e LEFT JOIN neighbourhood n ON n.id = e.neighbourhood_id", kColumns);
+  // Every word must start a word of the entry's text ("boul" finds BOULANGERIE). Matches whose name has more
+  // of the words come first, then shorter names.
   std::string match, rank;
   std::vector<std::string> words;
   if (!query.text.empty()) {
     words = QueryWords(query.text);
-    if (words.empty()) throw Error(fmt::format("nothing to search in '{}'", query.text), "give at least one word");
+    if (words.empty())
+      throw Error(fmt::format("nothing to search in '{}'", query.text),
+                  "give at least one word; very common words such as 'de' or 'la' are not searched");
     for (size_t i = 0; i < words.size(); ++i) {
       match += fmt::format("{}\"{}\"*", i ? " " : "", words[i]);  // only letters and digits: no FTS5 syntax
       rank += fmt::format("{}((' ' || e.sort_key) LIKE :word{})", i ? " + " : "", i);
@@ -166,11 +200,14 @@ DirectoryEntry GetDirectoryEntry(Db& db, const std::string& ref) {
   auto [end, ec] = std::from_chars(ref.data(), ref.data() + ref.size(), id);
   bool numeric_id = ec == std::errc() && end == ref.data() + ref.size() && ref.size() < 14;
   SQLite::Statement statement(
-      db.sql(), fmt::format("SELECT {} FROM directory_entry e LEFT JOIN neighbourhood n ON n.id = e.neighbourhood_id "
-                            "WHERE {} ORDER BY e.kind LIMIT 1",
-                            kColumns, numeric_id ? "e.id = ?" : "e.registry_key = ?"));
-  if (numeric_id) statement.bind(1, id);
-  else statement.bind(1, ref);
+      db.sql(),
+      fmt::format("SELECT {} FROM directory_entry e LEFT JOIN neighbourhood n ON n.id = e.neighbourhood_id "
+                  "WHERE {} ORDER BY e.kind LIMIT 1",
+                  kColumns, numeric_id ? "e.id = ?" : "e.registry_key = ?"));
+  if (numeric_id)
+    statement.bind(1, id);
+  else
+    statement.bind(1, ref);
   if (!statement.executeStep())
     throw Error(fmt::format("no directory entry '{}'", ref), "give an id, a SIRET or an RNA number (W...)");
   return Read(statement);
@@ -208,29 +245,37 @@ json ToJson(const DirectoryEntry& e) {
 namespace {
 
 const char* const kFields =
-    "kind, registry_key, source, name, sort_key, short_name, activity_code, activity_label, description, address, postcode, "
-    "city, insee, lat, lon, website, phone, email, created_on, declared_on, dissolved_on, status, neighbourhood_id, "
+    "kind, registry_key, source, name, sort_key, short_name, activity_code, activity_label, description, "
+    "address, postcode, "
+    "city, insee, lat, lon, website, phone, email, created_on, declared_on, dissolved_on, status, "
+    "neighbourhood_id, "
     "content_hash, last_import_id, updated_at";
 
 }  // namespace
 
 DirectoryWriter::DirectoryWriter(Db& db)
     : db_(db),
-      find_(db.sql(), "SELECT id, content_hash, status FROM directory_entry WHERE kind = ? AND registry_key = ?"),
-      insert_(db.sql(), fmt::format("INSERT INTO directory_entry ({}, first_import_id, created_at) VALUES "
-                                    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-                                    "?23,?24,?25,?26,?25,?26) ON CONFLICT (kind, registry_key) DO NOTHING",
-                                    kFields)),
-      update_(db.sql(), fmt::format("UPDATE directory_entry SET ({}) = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-                                    "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26) WHERE id = ?27",
-                                    kFields)),
-      indexed_(db.sql(), "SELECT name, short_name, activity_label, description, address, city FROM directory_entry "
-                         "WHERE id = ?"),
-      unindex_(db.sql(), "INSERT INTO directory_search (directory_search, rowid, text) VALUES ('delete', ?, ?)"),
+      find_(db.sql(),
+            "SELECT id, content_hash, status FROM directory_entry WHERE kind = ? AND registry_key = ?"),
+      insert_(db.sql(),
+              fmt::format("INSERT INTO directory_entry ({}, first_import_id, created_at) VALUES "
+                          "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+                          "?23,?24,?25,?26,?25,?26) ON CONFLICT (kind, registry_key) DO NOTHING",
+                          kFields)),
+      update_(db.sql(),
+              fmt::format("UPDATE directory_entry SET ({}) = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                          "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26) WHERE id = ?27",
+                          kFields)),
+      indexed_(db.sql(),
+               "SELECT name, short_name, activity_label, description, address, city FROM directory_entry "
+               "WHERE id = ?"),
+      unindex_(db.sql(),
+               "INSERT INTO directory_search (directory_search, rowid, text) VALUES ('delete', ?, ?)"),
       index_(db.sql(), "INSERT INTO directory_search (rowid, text) VALUES (?, ?)"),
       now_(NowIso()) {}
 
-std::optional<DirectoryWriter::Existing> DirectoryWriter::Find(const std::string& kind, const std::string& key) {
+std::optional<DirectoryWriter::Existing> DirectoryWriter::Find(const std::string& kind,
+                                                               const std::string& key) {
   find_.reset();
   find_.bindNoCopy(1, kind);
   find_.bindNoCopy(2, key);
@@ -243,21 +288,27 @@ void DirectoryWriter::Bind(SQLite::Statement& s, const PreparedEntry& prepared, 
   const DirectoryEntry& e = prepared.entry;
   int i = 1;
   // The entry outlives the statement's execution: bind without copying.
-  for (const std::string* field : {&e.kind, &e.registry_key, &e.source, &e.name, &prepared.sort_key, &e.short_name,
-                                   &e.activity_code, &e.activity_label, &e.description, &e.address, &e.postcode,
-                                   &e.city, &e.insee})
+  for (const std::string* field :
+       {&e.kind, &e.registry_key, &e.source, &e.name, &prepared.sort_key, &e.short_name, &e.activity_code,
+        &e.activity_label, &e.description, &e.address, &e.postcode, &e.city, &e.insee})
     s.bindNoCopy(i++, *field);
-  if (e.lat) s.bind(i, *e.lat);
-  else s.bind(i);
+  if (e.lat)
+    s.bind(i, *e.lat);
+  else
+    s.bind(i);
   ++i;
-  if (e.lon) s.bind(i, *e.lon);
-  else s.bind(i);
+  if (e.lon)
+    s.bind(i, *e.lon);
+  else
+    s.bind(i);
   ++i;
-  for (const std::string* field : {&e.website, &e.phone, &e.email, &e.created_on, &e.declared_on, &e.dissolved_on,
-                                   &e.status})
+  for (const std::string* field :
+       {&e.website, &e.phone, &e.email, &e.created_on, &e.declared_on, &e.dissolved_on, &e.status})
     s.bindNoCopy(i++, *field);
-  if (e.neighbourhood_id) s.bind(i, e.neighbourhood_id);
-  else s.bind(i);
+  if (e.neighbourhood_id)
+    s.bind(i, e.neighbourhood_id);
+  else
+    s.bind(i);
   ++i;
   s.bind(i++, static_cast<int64_t>(prepared.content_hash));
   s.bind(i++, import_id);
@@ -279,7 +330,8 @@ void DirectoryWriter::Update(int64_t id, const PreparedEntry& entry, int64_t imp
   if (!indexed_.executeStep()) throw Error(fmt::format("directory entry {} vanished during the import", id));
   DirectoryEntry old;
   int i = 0;
-  for (std::string* field : {&old.name, &old.short_name, &old.activity_label, &old.description, &old.address, &old.city})
+  for (std::string* field :
+       {&old.name, &old.short_name, &old.activity_label, &old.description, &old.address, &old.city})
     *field = indexed_.getColumn(i++).getString();
   indexed_.reset();
   unindex_.reset();

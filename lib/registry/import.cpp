@@ -55,7 +55,9 @@ class KeySet {
   size_t size_ = 0;
 };
 
-std::string DelimiterName(char delimiter) { return delimiter == '\t' ? "tab" : std::string(1, delimiter); }
+std::string DelimiterName(char delimiter) {
+  return delimiter == '\t' ? "tab" : std::string(1, delimiter);
+}
 
 RowFilter BuildFilter(Db& db, const ImportRequest& request, std::string& description) {
   RowFilter filter;
@@ -63,8 +65,9 @@ RowFilter BuildFilter(Db& db, const ImportRequest& request, std::string& descrip
   if (communes.empty()) {
     std::optional<Town> town = FindTown(db);
     if (!town)
-      throw Error("the database has no town, so there is no commune to import",
-                  "give --commune INSEE (or --commune all), or describe the town with 'voisinage init --from'");
+      throw Error(
+          "the database has no town, so there is no commune to import",
+          "give --commune INSEE (or --commune all), or describe the town with 'voisinage init --from'");
     communes = {town->identity.insee};
   }
   if (!(communes.size() == 1 && communes[0] == "all")) {
@@ -116,10 +119,13 @@ class Importer {
     summary_.format = request_.format;
     if (summary_.format.empty()) summary_.format = request_.kind == "merchant" ? "sirene" : "rna";
     const bool merchant = request_.kind == "merchant";
-    if (!merchant && request_.kind != "association") throw Error(fmt::format("unknown kind '{}'", request_.kind));
+    if (!merchant && request_.kind != "association")
+      throw Error(fmt::format("unknown kind '{}'", request_.kind));
     if (summary_.format != "csv" && summary_.format != (merchant ? "sirene" : "rna"))
-      throw Error(fmt::format("format '{}' is not one for {}", summary_.format, merchant ? "merchants" : "associations"),
-                  merchant ? "merchants come from sirene or csv files" : "associations come from rna or csv files");
+      throw Error(
+          fmt::format("format '{}' is not one for {}", summary_.format,
+                      merchant ? "merchants" : "associations"),
+          merchant ? "merchants come from sirene or csv files" : "associations come from rna or csv files");
     if (summary_.format == "csv" && request_.mapping.empty())
       throw Error("the csv format needs a mapping file", "give --mapping MAP.yaml (see voisinage-import(1))");
     if (summary_.format != "csv" && !request_.mapping.empty())
@@ -133,7 +139,8 @@ class Importer {
     summary_.delimiter_detected = reader->delimiter_detected();
     std::unique_ptr<RowMapper> mapper = MakeMapper(request_, summary_.format, reader->header(), filter);
     summary_.format = mapper->format();
-    if (!filter.communes.empty() && mapper->commune_column()) reader->SetFilter(*mapper->commune_column(), filter.communes);
+    if (!filter.communes.empty() && mapper->commune_column())
+      reader->SetFilter(*mapper->commune_column(), filter.communes);
     if (!filter.communes.empty() && !mapper->commune_column())
       summary_.filters += " (not applied: the mapping gives no 'insee' column)";
     encoding_ = reader->encoding();
@@ -153,8 +160,8 @@ class Importer {
         auto now = std::chrono::steady_clock::now();
         if (now - last_report > std::chrono::milliseconds(200)) {
           last_report = now;
-          observer_.OnProgress({summary_.read + reader->filtered(), reader->bytes_read(), reader->total_bytes(),
-                                std::chrono::duration<double>(now - started).count()});
+          observer_.OnProgress({summary_.read + reader->filtered(), reader->bytes_read(),
+                                reader->total_bytes(), std::chrono::duration<double>(now - started).count()});
         }
       }
       if (!record.error.empty()) {
@@ -162,8 +169,8 @@ class Importer {
         continue;
       }
       if (record.fields.size() != columns) {
-        Reject(record, fmt::format("the row has {} fields, the header has {}{}", record.fields.size(), columns,
-                                   record.fields.size() < columns ? " (truncated line?)" : ""));
+        Reject(record, fmt::format("the row has {} fields, the header has {}{}", record.fields.size(),
+                                   columns, record.fields.size() < columns ? " (truncated line?)" : ""));
         continue;
       }
       try {
@@ -195,8 +202,10 @@ class Importer {
         ++summary_.unchanged;
       } else {
         writer.Update(existing->id, prepared, run_id);
-        if (existing->status == "active" && prepared.entry.status != "active") ++summary_.closed;
-        else ++summary_.updated;
+        if (existing->status == "active" && prepared.entry.status != "active")
+          ++summary_.closed;
+        else
+          ++summary_.updated;
       }
       if (prepared.entry.name.empty()) ++summary_.unnamed;
       if (location.found()) ++summary_.located;
@@ -204,11 +213,11 @@ class Importer {
     summary_.skipped += reader->filtered();
     summary_.read += reader->filtered();
     summary_.sha256 = reader->Sha256();
-    summary_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                                 started)
-                               .count();
-    observer_.OnProgress({summary_.read, reader->bytes_read(), reader->total_bytes(),
-                          summary_.duration_ms / 1000.0});
+    summary_.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+            .count();
+    observer_.OnProgress(
+        {summary_.read, reader->bytes_read(), reader->total_bytes(), summary_.duration_ms / 1000.0});
     if (request_.strict && summary_.rejected > 0)
       throw Error(fmt::format("{} row(s) rejected: nothing was imported (--strict)", summary_.rejected),
                   "see the reject report, fix the file and run the import again");
@@ -224,8 +233,10 @@ class Importer {
     ++summary_.rejected;
     // The report is UTF-8 whatever the file's encoding.
     std::string raw;
-    if (encoding_ == Encoding::kWindows1252) AppendWindows1252AsUtf8(record.raw, raw);
-    else raw = record.raw;
+    if (encoding_ == Encoding::kWindows1252)
+      AppendWindows1252AsUtf8(record.raw, raw);
+    else
+      raw = record.raw;
     observer_.OnReject({record.line, reason, raw});
   }
 
@@ -251,8 +262,8 @@ class Importer {
     update.bind(1, summary_.sha256);
     update.bind(2, summary_.duration_ms);
     int i = 3;
-    for (int64_t count : {summary_.read, summary_.inserted, summary_.updated, summary_.unchanged, summary_.closed,
-                          summary_.skipped, summary_.rejected, summary_.duplicates})
+    for (int64_t count : {summary_.read, summary_.inserted, summary_.updated, summary_.unchanged,
+                          summary_.closed, summary_.skipped, summary_.rejected, summary_.duplicates})
       update.bind(i++, count);
     update.bind(i, run_id);
     update.exec();
@@ -271,7 +282,8 @@ ImportSummary RunImport(Db& db, const ImportRequest& request, ImportObserver& ob
   try {
     return Importer(db, request, observer).Run();
   } catch (const Error& e) {
-    throw e.WithContext(fmt::format("importing '{}'", request.path == "-" ? "(standard input)" : request.path));
+    throw e.WithContext(
+        fmt::format("importing '{}'", request.path == "-" ? "(standard input)" : request.path));
   }
 }
 
@@ -294,8 +306,8 @@ std::vector<ImportSummary> ImportHistory(Db& db, int limit) {
     s.filters = query.getColumn(7).getString();
     s.duration_ms = query.getColumn(8).getInt64();
     int i = 9;
-    for (int64_t* count : {&s.read, &s.inserted, &s.updated, &s.unchanged, &s.closed, &s.skipped, &s.rejected,
-                           &s.duplicates})
+    for (int64_t* count :
+         {&s.read, &s.inserted, &s.updated, &s.unchanged, &s.closed, &s.skipped, &s.rejected, &s.duplicates})
       *count = query.getColumn(i++).getInt64();
     s.started_at = query.getColumn(17).getString();
     runs.push_back(s);
@@ -322,7 +334,8 @@ json ToJson(const ImportSummary& s) {
               {"duplicates", s.duplicates},
               {"duration_ms", s.duration_ms}};
   if (s.run_id) out["run_id"] = s.run_id;
-  if (!s.started_at.empty()) out["started_at"] = s.started_at;
+  if (!s.started_at.empty())
+    out["started_at"] = s.started_at;
   else {
     out["encoding_detected"] = s.encoding_detected;
     out["delimiter_detected"] = s.delimiter_detected;

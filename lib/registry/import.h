@@ -13,10 +13,10 @@ namespace voisinage {
 
 /// What `import merchants|associations` was asked to do.
 struct ImportRequest {
-  std::string kind;                   ///< merchant | association
-  std::string format;                 ///< sirene | rna | csv; empty: sirene for merchants, rna for associations
-  std::string path;                   ///< a file, "-" for standard input; .gz files are decompressed
-  std::string mapping;                ///< YAML mapping file, required by the csv format
+  std::string kind;     ///< merchant | association
+  std::string format;   ///< sirene | rna | csv; empty: sirene for merchants, rna for associations
+  std::string path;     ///< a file, "-" for standard input; .gz files are decompressed
+  std::string mapping;  ///< YAML mapping file, required by the csv format
   std::vector<std::string> communes;  ///< INSEE codes; empty: the town's; {"all"}: no filter
   std::string naf;                    ///< "local", or comma-separated codes; empty: no filter (merchants)
   bool include_inactive = false;      ///< import new closed/dissolved entries too (--include-dissolved)

@@ -24,10 +24,11 @@ namespace voisinage {
 
 namespace {
 
-const std::vector<std::string> kTargets = {
-    "registry_key", "name",     "short_name", "activity_code", "activity_label", "description",
-    "address",      "postcode", "city",       "insee",         "lat",            "lon",
-    "website",      "phone",    "email",      "created_on",    "declared_on",    "dissolved_on", "status"};
+const std::vector<std::string> kTargets = {"registry_key",   "name",         "short_name", "activity_code",
+                                           "activity_label", "description",  "address",    "postcode",
+                                           "city",           "insee",        "lat",        "lon",
+                                           "website",        "phone",        "email",      "created_on",
+                                           "declared_on",    "dissolved_on", "status"};
 const std::vector<std::string> kTransforms = {"trim", "upper", "lower", "phone", "date"};
 
 struct Transform {
@@ -71,7 +72,8 @@ std::string ChangeCase(const std::string& text, bool upper) {
       continue;
     }
     utf8proc_uint8_t encoded[4];
-    utf8proc_ssize_t n = utf8proc_encode_char(upper ? utf8proc_toupper(codepoint) : utf8proc_tolower(codepoint), encoded);
+    utf8proc_ssize_t n =
+        utf8proc_encode_char(upper ? utf8proc_toupper(codepoint) : utf8proc_tolower(codepoint), encoded);
     out.append(reinterpret_cast<char*>(encoded), n);
     p += length;
   }
@@ -93,10 +95,11 @@ std::string ApplyTransform(const Transform& t, std::string value, const std::str
   std::tm tm{};
   const char* end = ::strptime(value.c_str(), t.date_format.c_str(), &tm);
   // strptime accepts 31/02: check the day exists.
-  const std::chrono::year_month_day date{std::chrono::year{tm.tm_year + 1900}, std::chrono::month(tm.tm_mon + 1),
-                                         std::chrono::day(tm.tm_mday)};
+  const std::chrono::year_month_day date{std::chrono::year{tm.tm_year + 1900},
+                                         std::chrono::month(tm.tm_mon + 1), std::chrono::day(tm.tm_mday)};
   if (end == nullptr || *end != '\0' || !date.ok())
-    throw RowRejected(fmt::format("invalid date '{}' in column '{}' (expected {})", value, column, t.date_format));
+    throw RowRejected(
+        fmt::format("invalid date '{}' in column '{}' (expected {})", value, column, t.date_format));
   return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
@@ -128,10 +131,12 @@ class MappingMapper final : public RowMapper {
       std::string compact;
       for (char c : e.registry_key)
         if (c != ' ') compact += c;
-      if (compact.size() == 14 && compact.find_first_not_of("0123456789") == std::string::npos) e.registry_key = compact;
+      if (compact.size() == 14 && compact.find_first_not_of("0123456789") == std::string::npos)
+        e.registry_key = compact;
     }
     if (e.registry_key.empty()) throw RowRejected("the key is empty (field 'registry_key')");
-    if (kind_ == "association" && e.name.empty()) throw RowRejected("the association has no name (field 'name')");
+    if (kind_ == "association" && e.name.empty())
+      throw RowRejected("the association has no name (field 'name')");
     if (e.registry_key.size() > 64) throw RowRejected("the key is longer than 64 characters");
     if (kind_ == "merchant" && e.registry_key.size() == 14 &&
         e.registry_key.find_first_not_of("0123456789") == std::string::npos && !IsValidSiret(e.registry_key))
@@ -191,17 +196,21 @@ class MappingMapper final : public RowMapper {
 };
 
 // Reads the mapping document; yaml-cpp exceptions are turned into located errors by the caller.
-std::unique_ptr<RowMapper> ReadMapping(const std::string& path, const YAML::Node& root, const std::string& kind,
-                                       const std::vector<std::string>& header, const RowFilter& filter) {
+std::unique_ptr<RowMapper> ReadMapping(const std::string& path, const YAML::Node& root,
+                                       const std::string& kind, const std::vector<std::string>& header,
+                                       const RowFilter& filter) {
   auto fail = [&](const YAML::Node& node, const std::string& message, const std::string& hint = {}) {
     const YAML::Mark mark = node.Mark();
     if (mark.is_null()) throw Error(fmt::format("mapping '{}': {}", path, message), hint);
-    throw Error(fmt::format("mapping '{}': line {}, column {}: {}", path, mark.line + 1, mark.column + 1, message), hint);
+    throw Error(
+        fmt::format("mapping '{}': line {}, column {}: {}", path, mark.line + 1, mark.column + 1, message),
+        hint);
   };
   if (!root.IsMap()) throw Error(fmt::format("mapping '{}': expected a mapping with a 'fields' key", path));
   for (const auto& item : root) {
     std::string key = item.first.as<std::string>();
-    if (key != "fields") fail(item.first, fmt::format("unknown key '{}'{}", key, DidYouMean(key, {"fields"})));
+    if (key != "fields")
+      fail(item.first, fmt::format("unknown key '{}'{}", key, DidYouMean(key, {"fields"})));
   }
   const YAML::Node fields = root["fields"];
   if (!fields || !fields.IsMap()) fail(root, "missing 'fields': a mapping of target field to source column");
@@ -211,7 +220,8 @@ std::unique_ptr<RowMapper> ReadMapping(const std::string& path, const YAML::Node
     FieldSource source;
     source.target = item.first.as<std::string>();
     if (std::find(kTargets.begin(), kTargets.end(), source.target) == kTargets.end())
-      fail(item.first, fmt::format("unknown field '{}'{}", source.target, DidYouMean(source.target, kTargets)),
+      fail(item.first,
+           fmt::format("unknown field '{}'{}", source.target, DidYouMean(source.target, kTargets)),
            fmt::format("fields: {}", fmt::join(kTargets, ", ")));
     const YAML::Node spec = item.second;
     // Built, not assigned: assigning a yaml-cpp node writes through to the node it refers to.
@@ -220,13 +230,15 @@ std::unique_ptr<RowMapper> ReadMapping(const std::string& path, const YAML::Node
       for (const auto& part : spec) {
         std::string key = part.first.as<std::string>();
         if (key != "column" && key != "value" && key != "transform")
-          fail(part.first, fmt::format("unknown key '{}'{}", key, DidYouMean(key, {"column", "value", "transform"})));
+          fail(part.first,
+               fmt::format("unknown key '{}'{}", key, DidYouMean(key, {"column", "value", "transform"})));
       }
       if (spec["value"]) {
         if (!spec["value"].IsScalar()) fail(spec["value"], "'value' must be a text value");
         source.constant = spec["value"].Scalar();
       }
-      if (!column_node && !spec["value"]) fail(spec, fmt::format("'{}' needs a 'column' or a 'value'", source.target));
+      if (!column_node && !spec["value"])
+        fail(spec, fmt::format("'{}' needs a 'column' or a 'value'", source.target));
       if (const YAML::Node transforms = spec["transform"]) {
         if (!transforms.IsSequence()) fail(transforms, "'transform' must be a list, e.g. [trim, upper]");
         for (const YAML::Node& t : transforms) {
@@ -239,8 +251,9 @@ std::unique_ptr<RowMapper> ReadMapping(const std::string& path, const YAML::Node
           }
           if (std::find(kTransforms.begin(), kTransforms.end(), transform.name) == kTransforms.end() ||
               (transform.name == "date" && transform.date_format.empty()))
-            fail(t, fmt::format("unknown transformation '{}'{}", t.IsScalar() ? t.Scalar() : "",
-                                DidYouMean(t.IsScalar() ? t.Scalar() : "", kTransforms)),
+            fail(t,
+                 fmt::format("unknown transformation '{}'{}", t.IsScalar() ? t.Scalar() : "",
+                             DidYouMean(t.IsScalar() ? t.Scalar() : "", kTransforms)),
                  "transformations: trim, upper, lower, phone, {date: \"%d/%m/%Y\"}");
           source.transforms.push_back(transform);
         }
@@ -259,7 +272,8 @@ std::unique_ptr<RowMapper> ReadMapping(const std::string& path, const YAML::Node
     }
     sources.push_back(std::move(source));
   }
-  if (std::none_of(sources.begin(), sources.end(), [](const FieldSource& s) { return s.target == "registry_key"; }))
+  if (std::none_of(sources.begin(), sources.end(),
+                   [](const FieldSource& s) { return s.target == "registry_key"; }))
     fail(fields, "the mapping must give 'registry_key', the column that identifies each row");
   return std::make_unique<MappingMapper>(kind, std::move(sources), filter);
 }
@@ -267,7 +281,8 @@ std::unique_ptr<RowMapper> ReadMapping(const std::string& path, const YAML::Node
 }  // namespace
 
 std::unique_ptr<RowMapper> MakeMappingMapper(const std::string& path, const std::string& kind,
-                                             const std::vector<std::string>& header, const RowFilter& filter) {
+                                             const std::vector<std::string>& header,
+                                             const RowFilter& filter) {
   std::ifstream in(path);
   if (!in) throw Error(fmt::format("cannot read mapping '{}'", path));
   YAML::Node root;
@@ -280,7 +295,8 @@ std::unique_ptr<RowMapper> MakeMappingMapper(const std::string& path, const std:
   try {
     return ReadMapping(path, root, kind, header, filter);
   } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("mapping '{}': line {}, column {}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
+    throw Error(
+        fmt::format("mapping '{}': line {}, column {}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
 }
 

@@ -1,6 +1,7 @@
 // RNA, the national register of associations: the "waldec" file (';'-separated, 39 columns today, 41 in older
 // files with telephone and email) and the older "import" file (the RNA number sits in `observation`).
-// Personal data — the manager's address (adrg_*), civility (dir_civilite), telephone and e-mail — is never read.
+// Personal data — the manager's address (adrg_*), civility (dir_civilite), telephone and e-mail — is never
+// read.
 
 #include "lib/registry/row_mapper.h"
 
@@ -8,13 +9,26 @@ namespace voisinage {
 
 namespace {
 
-const std::vector<std::string> kWaldecRequired = {
-    "id", "titre", "titre_court", "objet", "objet_social1", "objet_social2", "date_creat", "date_decla",
-    "date_disso", "adrs_numvoie", "adrs_typevoie", "adrs_libvoie", "adrs_codeinsee", "adrs_codepostal",
-    "adrs_libcommune", "siteweb", "position"};
-const std::vector<std::string> kImportRequired = {"id",   "titre",           "objet", "objet_social1",
-                                                  "adr1", "adrs_codepostal", "libcom", "adrs_codeinsee",
-                                                  "date_creat", "observation", "position"};
+const std::vector<std::string> kWaldecRequired = {"id",
+                                                  "titre",
+                                                  "titre_court",
+                                                  "objet",
+                                                  "objet_social1",
+                                                  "objet_social2",
+                                                  "date_creat",
+                                                  "date_decla",
+                                                  "date_disso",
+                                                  "adrs_numvoie",
+                                                  "adrs_typevoie",
+                                                  "adrs_libvoie",
+                                                  "adrs_codeinsee",
+                                                  "adrs_codepostal",
+                                                  "adrs_libcommune",
+                                                  "siteweb",
+                                                  "position"};
+const std::vector<std::string> kImportRequired = {
+    "id",     "titre",          "objet",      "objet_social1", "adr1",    "adrs_codepostal",
+    "libcom", "adrs_codeinsee", "date_creat", "observation",   "position"};
 
 // The RNA writes "no value" as empty, "_" or, for dates, 0001-01-01.
 std::string_view Value(std::string_view text) {
@@ -32,17 +46,20 @@ void Append(std::string& text, std::string_view word, const char* separator = " 
 class RnaMapper final : public RowMapper {
  public:
   RnaMapper(const HeaderIndex& index, const RowFilter& filter, bool import_file)
-      : index_(index), filter_(filter), import_file_(import_file) {
+      : filter_(filter), import_file_(import_file) {
     commune_ = *index.Find("adrs_codeinsee");
+    // Resolved once: a million rows would otherwise look each name up again.
+    for (const char* name : kColumns) columns_.emplace_back(name, index.Find(name));
   }
 
   std::string format() const override { return import_file_ ? "rna-import" : "rna"; }
   std::optional<size_t> commune_column() const override { return commune_; }
 
   bool Map(const CsvRecord& record, DirectoryEntry& e) override {
-    auto get = [&](const char* name) -> std::string_view {
-      std::optional<size_t> i = index_.Find(name);
-      return i ? Value(record.fields[*i]) : std::string_view();
+    auto get = [&](std::string_view name) -> std::string_view {
+      for (const auto& [column, i] : columns_)
+        if (column == name) return i ? Value(record.fields[*i]) : std::string_view();
+      return {};
     };
     std::string insee(get("adrs_codeinsee"));
     if (!filter_.communes.empty() && !filter_.communes.count(insee)) return false;
@@ -55,9 +72,12 @@ class RnaMapper final : public RowMapper {
       throw RowRejected(fmt::format("invalid RNA number '{}' in column '{}' (W then 9 letters or digits)",
                                     e.registry_key, import_file_ ? "observation" : "id"));
     std::string_view position = get("position");
-    if (position == "D") e.status = "dissolved";
-    else if (position == "S") e.status = "deleted";
-    else e.status = "active";  // A, and the import file's other codes, are live associations
+    if (position == "D")
+      e.status = "dissolved";
+    else if (position == "S")
+      e.status = "deleted";
+    else
+      e.status = "active";  // A, and the import file's other codes, are live associations
 
     e.name = get("titre");
     e.short_name = get("titre_court");
@@ -96,7 +116,16 @@ class RnaMapper final : public RowMapper {
   }
 
  private:
-  HeaderIndex index_;
+  static constexpr const char* kColumns[] = {"adrs_codeinsee", "observation",    "id",
+                                             "position",       "titre",          "titre_court",
+                                             "objet",          "objet_social1",  "objet_social2",
+                                             "date_creat",     "date_publi",     "date_decla",
+                                             "date_disso",     "siteweb",        "adrs_codepostal",
+                                             "adr1",           "adr2",           "adr3",
+                                             "libcom",         "adrs_numvoie",   "adrs_repetition",
+                                             "adrs_typevoie",  "adrs_libvoie",   "adrs_complement",
+                                             "adrs_distrib",   "adrs_libcommune"};
+  std::vector<std::pair<std::string_view, std::optional<size_t>>> columns_;
   RowFilter filter_;
   bool import_file_;
   size_t commune_;

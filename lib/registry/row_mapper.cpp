@@ -5,7 +5,8 @@
 namespace voisinage {
 
 HeaderIndex::HeaderIndex(const std::vector<std::string>& header) : names_(header) {
-  for (size_t i = 0; i < header.size(); ++i) index_.emplace(header[i], i);  // the first of duplicate names wins
+  for (size_t i = 0; i < header.size(); ++i)
+    index_.emplace(header[i], i);  // the first of duplicate names wins
 }
 
 std::optional<size_t> HeaderIndex::Find(const std::string& name) const {
@@ -24,7 +25,8 @@ std::vector<std::string> HeaderIndex::Missing(const std::vector<std::string>& re
 std::string DescribeHeader(const std::vector<std::string>& header) {
   HeaderIndex index(header);
   if (index.Has("siret") && index.Has("etatAdministratifEtablissement")) return "a SIRENE establishment file";
-  if (index.Has("siren") && index.Has("denominationUniteLegale")) return "a SIRENE legal units file (StockUniteLegale)";
+  if (index.Has("siren") && index.Has("denominationUniteLegale"))
+    return "a SIRENE legal units file (StockUniteLegale)";
   if (index.Has("id") && index.Has("titre") && index.Has("position")) return "an RNA associations file";
   if (index.Has("observation") && index.Has("titre")) return "an RNA import file";
   return fmt::format("a CSV file with {} columns ({}{})", header.size(),
@@ -34,16 +36,18 @@ std::string DescribeHeader(const std::vector<std::string>& header) {
 
 std::string_view ExpandStreetType(std::string_view code) {
   static const std::pair<std::string_view, std::string_view> kTypes[] = {
-      {"ALL", "ALLÉE"},     {"AV", "AVENUE"},     {"BD", "BOULEVARD"},  {"CAR", "CARREFOUR"}, {"CHE", "CHEMIN"},
-      {"CHS", "CHAUSSÉE"},  {"CITE", "CITÉ"},     {"COR", "CORNICHE"},  {"CRS", "COURS"},     {"DOM", "DOMAINE"},
-      {"DSC", "DESCENTE"},  {"ECA", "ÉCART"},     {"ESP", "ESPLANADE"}, {"FG", "FAUBOURG"},   {"GR", "GRANDE RUE"},
-      {"HAM", "HAMEAU"},    {"HLE", "HALLE"},     {"IMP", "IMPASSE"},   {"LD", "LIEU-DIT"},   {"LOT", "LOTISSEMENT"},
-      {"MAR", "MARCHÉ"},    {"MTE", "MONTÉE"},    {"PAS", "PASSAGE"},   {"PL", "PLACE"},      {"PLN", "PLAINE"},
-      {"PLT", "PLATEAU"},   {"PRO", "PROMENADE"}, {"PRV", "PARVIS"},    {"QUA", "QUARTIER"},  {"QUAI", "QUAI"},
-      {"RES", "RÉSIDENCE"}, {"RLE", "RUELLE"},    {"ROC", "ROCADE"},    {"RPT", "ROND-POINT"}, {"RTE", "ROUTE"},
-      {"RUE", "RUE"},       {"SEN", "SENTIER"},   {"SQ", "SQUARE"},     {"TPL", "TERRE-PLEIN"}, {"TRA", "TRAVERSE"},
-      {"VLA", "VILLA"},     {"VLGE", "VILLAGE"},  {"VOIE", "VOIE"},     {"ZA", "ZA"},         {"ZAC", "ZAC"},
-      {"ZI", "ZI"}};
+      {"ALL", "ALLÉE"},     {"AV", "AVENUE"},      {"BD", "BOULEVARD"},    {"CAR", "CARREFOUR"},
+      {"CHE", "CHEMIN"},    {"CHS", "CHAUSSÉE"},   {"CITE", "CITÉ"},       {"COR", "CORNICHE"},
+      {"CRS", "COURS"},     {"DOM", "DOMAINE"},    {"DSC", "DESCENTE"},    {"ECA", "ÉCART"},
+      {"ESP", "ESPLANADE"}, {"FG", "FAUBOURG"},    {"GR", "GRANDE RUE"},   {"HAM", "HAMEAU"},
+      {"HLE", "HALLE"},     {"IMP", "IMPASSE"},    {"LD", "LIEU-DIT"},     {"LOT", "LOTISSEMENT"},
+      {"MAR", "MARCHÉ"},    {"MTE", "MONTÉE"},     {"PAS", "PASSAGE"},     {"PL", "PLACE"},
+      {"PLN", "PLAINE"},    {"PLT", "PLATEAU"},    {"PRO", "PROMENADE"},   {"PRV", "PARVIS"},
+      {"QUA", "QUARTIER"},  {"QUAI", "QUAI"},      {"RES", "RÉSIDENCE"},   {"RLE", "RUELLE"},
+      {"ROC", "ROCADE"},    {"RPT", "ROND-POINT"}, {"RTE", "ROUTE"},       {"RUE", "RUE"},
+      {"SEN", "SENTIER"},   {"SQ", "SQUARE"},      {"TPL", "TERRE-PLEIN"}, {"TRA", "TRAVERSE"},
+      {"VLA", "VILLA"},     {"VLGE", "VILLAGE"},   {"VOIE", "VOIE"},       {"ZA", "ZA"},
+      {"ZAC", "ZAC"},       {"ZI", "ZI"}};
   for (const auto& [abbreviation, full] : kTypes)
     if (abbreviation == code) return full;
   return code;
@@ -79,24 +83,28 @@ bool IsValidSiret(std::string_view siret) {
 }
 
 bool IsValidRnaNumber(std::string_view id) {
-  return id.size() == 10 && id[0] == 'W' &&
-         std::all_of(id.begin() + 1, id.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ||
-                                                                   (c >= 'A' && c <= 'Z'); });
+  return id.size() == 10 && id[0] == 'W' && std::all_of(id.begin() + 1, id.end(), [](char c) {
+           return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'A' && c <= 'Z');
+         });
 }
 
 std::string NormalisePhone(std::string_view phone) {
   std::string digits;
   for (char c : phone) {
-    if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
-    else if (c == '+' && digits.empty()) digits += c;
+    if (std::isdigit(static_cast<unsigned char>(c)))
+      digits += c;
+    else if (c == '+' && digits.empty())
+      digits += c;
     else if (c != ' ' && c != '.' && c != '-' && c != '(' && c != ')' && c != '\t')
       throw RowRejected(fmt::format("invalid phone number '{}'", phone));
   }
   if (digits.starts_with("0033")) digits = "+33" + digits.substr(4);
   if (digits.size() == 10 && digits[0] == '0' && digits[1] != '0') return "+33" + digits.substr(1);
   if (digits.starts_with("+33") && digits.size() == 12 && digits[3] != '0') return digits;
-  if (digits.starts_with("+") && digits.size() >= 8 && digits.size() <= 16 && !digits.starts_with("+33")) return digits;
-  throw RowRejected(fmt::format("invalid phone number '{}'", phone), "expected a French number such as 01 64 70 80 90");
+  if (digits.starts_with("+") && digits.size() >= 8 && digits.size() <= 16 && !digits.starts_with("+33"))
+    return digits;
+  throw RowRejected(fmt::format("invalid phone number '{}'", phone),
+                    "expected a French number such as 01 64 70 80 90");
 }
 
 void Lambert93ToWgs84(double x, double y, double& lat, double& lon) {

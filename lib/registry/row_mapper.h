@@ -21,9 +21,9 @@ class RowRejected : public Error {
 
 /// Which rows an import keeps; empty sets keep everything.
 struct RowFilter {
-  std::unordered_set<std::string> communes;  ///< INSEE codes
-  bool local_shops_only = false;             ///< --naf local
-  std::unordered_set<std::string> naf_codes; ///< --naf CODE,...
+  std::unordered_set<std::string> communes;   ///< INSEE codes
+  bool local_shops_only = false;              ///< --naf local
+  std::unordered_set<std::string> naf_codes;  ///< --naf CODE,...
 };
 
 /// Turns the records of one file format into directory entries.

@@ -1,5 +1,5 @@
-// SIRENE StockEtablissement: INSEE's establishments file, comma-separated UTF-8, 48 to 54 columns depending on
-// the year plus 9 in the geolocated variant. Columns are found by name, never by position.
+// SIRENE StockEtablissement: INSEE's establishments file, comma-separated UTF-8, 48 to 54 columns depending
+// on the year plus 9 in the geolocated variant. Columns are found by name, never by position.
 
 #include <charconv>
 
@@ -10,11 +10,17 @@ namespace voisinage {
 
 namespace {
 
-const std::vector<std::string> kRequired = {
-    "siret", "etatAdministratifEtablissement", "codeCommuneEtablissement", "codePostalEtablissement",
-    "libelleCommuneEtablissement", "activitePrincipaleEtablissement", "enseigne1Etablissement",
-    "denominationUsuelleEtablissement", "numeroVoieEtablissement", "typeVoieEtablissement",
-    "libelleVoieEtablissement"};
+const std::vector<std::string> kRequired = {"siret",
+                                            "etatAdministratifEtablissement",
+                                            "codeCommuneEtablissement",
+                                            "codePostalEtablissement",
+                                            "libelleCommuneEtablissement",
+                                            "activitePrincipaleEtablissement",
+                                            "enseigne1Etablissement",
+                                            "denominationUsuelleEtablissement",
+                                            "numeroVoieEtablissement",
+                                            "typeVoieEtablissement",
+                                            "libelleVoieEtablissement"};
 
 void AppendWord(std::string& text, std::string_view word) {
   if (word.empty()) return;
@@ -72,7 +78,9 @@ class SireneMapper final : public RowMapper {
     bool rev2 = !nomenclature_ || get(nomenclature_).empty() || get(nomenclature_) == "NAFRev2";
     if (rev2 && !naf.empty()) {
       std::string normalised = NormaliseNafCode(naf);
-      if (normalised.empty()) throw RowRejected(fmt::format("invalid NAF code '{}' in column 'activitePrincipaleEtablissement'", naf));
+      if (normalised.empty())
+        throw RowRejected(
+            fmt::format("invalid NAF code '{}' in column 'activitePrincipaleEtablissement'", naf));
       naf = normalised;
     }
     if (filter_.local_shops_only && !(rev2 && IsLocalShopNaf(naf))) return false;
@@ -83,12 +91,16 @@ class SireneMapper final : public RowMapper {
     e.source = "sirene";
     e.registry_key = f[siret_];
     if (!IsValidSiret(e.registry_key))
-      throw RowRejected(fmt::format("invalid SIRET '{}' in column 'siret' (14 digits with a valid check digit)",
-                                    e.registry_key));
+      throw RowRejected(fmt::format(
+          "invalid SIRET '{}' in column 'siret' (14 digits with a valid check digit)", e.registry_key));
     const std::string& state = f[state_];
-    if (state == "A") e.status = "active";
-    else if (state == "F") e.status = "closed";
-    else throw RowRejected(fmt::format("unknown state '{}' in column 'etatAdministratifEtablissement' (A or F)", state));
+    if (state == "A")
+      e.status = "active";
+    else if (state == "F")
+      e.status = "closed";
+    else
+      throw RowRejected(
+          fmt::format("unknown state '{}' in column 'etatAdministratifEtablissement' (A or F)", state));
 
     e.name = get(sign_);
     if (e.name.empty()) e.name = get(usual_name_);
@@ -97,7 +109,8 @@ class SireneMapper final : public RowMapper {
 
     std::string address;
     std::string number(get(number_));
-    if (repetition_ && !get(repetition_).empty()) number += " " + std::string(ExpandRepetition(get(repetition_)));
+    if (repetition_ && !get(repetition_).empty())
+      number += " " + std::string(ExpandRepetition(get(repetition_)));
     AppendWord(address, number);
     AppendWord(address, ExpandStreetType(get(street_type_)));
     AppendWord(address, get(street_));
@@ -115,10 +128,11 @@ class SireneMapper final : public RowMapper {
     double lat = 0, lon = 0;
     if (masked) {
       // no coordinates: INSEE does not publish them for these establishments
-    } else if (longitude_ && latitude_ && ParseNumber(f[*longitude_], lon) && ParseNumber(f[*latitude_], lat)) {
+    } else if (longitude_ && latitude_ && ParseNumber(f[*longitude_], lon) &&
+               ParseNumber(f[*latitude_], lat)) {
       if (lat < -90 || lat > 90 || lon < -180 || lon > 180)
-        throw RowRejected(fmt::format("coordinates out of range: longitude '{}', latitude '{}'", f[*longitude_],
-                                      f[*latitude_]));
+        throw RowRejected(fmt::format("coordinates out of range: longitude '{}', latitude '{}'",
+                                      f[*longitude_], f[*latitude_]));
       e.lat = lat;
       e.lon = lon;
     } else if (lambert_x_ && lambert_y_ && !commune.starts_with("97")) {

@@ -15,7 +15,8 @@ namespace mustache = kainjow::mustache;
 namespace {
 
 int LineAt(const std::string& source, size_t offset) {
-  return 1 + static_cast<int>(std::count(source.begin(), source.begin() + std::min(offset, source.size()), '\n'));
+  return 1 +
+         static_cast<int>(std::count(source.begin(), source.begin() + std::min(offset, source.size()), '\n'));
 }
 
 mustache::data ToMustache(const json& value) {
@@ -65,7 +66,8 @@ void CheckFields(const std::string& name, const std::string& source, const json&
   static const std::regex tag(R"(\{\{(\{?)\s*([#^/&!>]?)\s*([^}]*?)\s*\}?\}\})");
   std::vector<const json*> contexts = {&data};
   std::vector<bool> skipping;  // inside an empty list or a missing-shape section: nothing to check
-  for (auto it = std::sregex_iterator(source.begin(), source.end(), tag); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(source.begin(), source.end(), tag); it != std::sregex_iterator();
+       ++it) {
     const std::string kind = (*it)[2];
     const std::string field = (*it)[3];
     if (kind == "!" || kind == ">") continue;
@@ -79,7 +81,8 @@ void CheckFields(const std::string& name, const std::string& source, const json&
     bool skip = !skipping.empty() && skipping.back();
     const json* value = skip ? nullptr : Lookup(contexts, field);
     if (!skip && value == nullptr)
-      throw Error(fmt::format("template '{}': line {}: unknown field '{}'", name, LineAt(source, it->position()), field));
+      throw Error(fmt::format("template '{}': line {}: unknown field '{}'", name,
+                              LineAt(source, it->position()), field));
     if (kind == "#" || kind == "^") {
       const json* inner = value;
       if (!skip && kind == "#" && value->is_array()) inner = value->empty() ? nullptr : &(*value)[0];
@@ -98,12 +101,14 @@ std::string RenderMustache(const std::string& name, const std::string& source, c
     std::string message = view.error_message();
     std::smatch at;
     if (std::regex_search(message, at, std::regex(R"( at (\d+)$)")))
-      message = fmt::format("line {}: {}", LineAt(source, std::stoul(at[1])), message.substr(0, at.position(0)));
+      message =
+          fmt::format("line {}: {}", LineAt(source, std::stoul(at[1])), message.substr(0, at.position(0)));
     throw Error(fmt::format("template '{}': {}", name, message));
   }
   CheckFields(name, source, data);
   std::string out = view.render(ToMustache(data));
-  if (!view.error_message().empty()) throw Error(fmt::format("template '{}': {}", name, view.error_message()));
+  if (!view.error_message().empty())
+    throw Error(fmt::format("template '{}': {}", name, view.error_message()));
   return out;
 }
 

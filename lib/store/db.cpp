@@ -4,11 +4,11 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <algorithm>
 #include <fstream>
 
 #include <SQLiteCpp/Backup.h>
@@ -46,7 +46,8 @@ void CreateEmptyFile(const std::string& path) {
   fs::path parent = fs::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty() && !fs::is_directory(parent, ec))
-    throw Error(fmt::format("cannot create database '{}': directory '{}' does not exist", path, parent.string()));
+    throw Error(
+        fmt::format("cannot create database '{}': directory '{}' does not exist", path, parent.string()));
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw Error(fmt::format("cannot create database '{}': {}", path, std::strerror(errno)));
   ::close(fd);
@@ -55,7 +56,8 @@ void CreateEmptyFile(const std::string& path) {
 void Configure(SQLite::Database& sql, int busy_timeout_ms) {
   sql.setBusyTimeout(busy_timeout_ms);
   sql.exec("PRAGMA foreign_keys = ON");
-  sql.exec("PRAGMA synchronous = NORMAL");  // safe in WAL mode: a crash never corrupts, at worst loses the last commit
+  sql.exec("PRAGMA synchronous = NORMAL");  // safe in WAL mode: a crash never corrupts, at worst loses the
+                                            // last commit
 }
 
 }  // namespace
@@ -106,7 +108,8 @@ Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
 
   // 8 KiB pages: bulk imports run about 10 % faster than with the 4 KiB default, small writes stay cheap.
   if (blank) sql->exec("PRAGMA page_size = 8192");
-  if (sql->execAndGet("PRAGMA journal_mode").getString() != "wal") sql->execAndGet("PRAGMA journal_mode = WAL");
+  if (sql->execAndGet("PRAGMA journal_mode").getString() != "wal")
+    sql->execAndGet("PRAGMA journal_mode = WAL");
   Configure(*sql, busy_timeout_ms);
   ApplyMigrations(*sql);
   return Db(std::move(sql), path, blank, busy_timeout_ms, std::max(version, 0));
@@ -135,10 +138,11 @@ Error DescribeSqliteError(const SQLite::Exception& e, const std::string& db_path
   switch (e.getErrorCode()) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return Error(fmt::format("database '{}' is busy: another process kept it locked for more than {}", db_path,
-                               busy_timeout_ms % 1000 ? fmt::format("{} ms", busy_timeout_ms)
-                                                      : fmt::format("{} s", busy_timeout_ms / 1000)),
-                   "retry when the other command has finished, or wait longer with --busy-timeout");
+      return Error(
+          fmt::format("database '{}' is busy: another process kept it locked for more than {}", db_path,
+                      busy_timeout_ms % 1000 ? fmt::format("{} ms", busy_timeout_ms)
+                                             : fmt::format("{} s", busy_timeout_ms / 1000)),
+          "retry when the other command has finished, or wait longer with --busy-timeout");
     case SQLITE_FULL:
       return Error(fmt::format("database '{}': the disk is full; nothing was changed", db_path),
                    "free some space and run the command again");
@@ -163,8 +167,8 @@ DbCheck CheckDb(Db& db) {
   check.latest_schema_version = LatestSchemaVersion();
   check.schema_version = db.sql().execAndGet("PRAGMA user_version").getInt();
   if (check.schema_version != check.latest_schema_version)
-    check.problems.push_back(fmt::format("schema version {} differs from the expected {}", check.schema_version,
-                                         check.latest_schema_version));
+    check.problems.push_back(fmt::format("schema version {} differs from the expected {}",
+                                         check.schema_version, check.latest_schema_version));
   SQLite::Statement integrity(db.sql(), "PRAGMA integrity_check");
   while (integrity.executeStep()) {
     std::string line = integrity.getColumn(0).getString();
@@ -185,7 +189,8 @@ void BackupDb(Db& db, const std::string& target) {
   const std::string partial = target + ".partial";
   fs::path parent = fs::path(target).parent_path();
   if (!parent.empty() && !fs::is_directory(parent, ec))
-    throw Error(fmt::format("cannot write backup '{}': directory '{}' does not exist", target, parent.string()));
+    throw Error(
+        fmt::format("cannot write backup '{}': directory '{}' does not exist", target, parent.string()));
   fs::remove(partial, ec);
   try {
     CreateEmptyFile(partial);
@@ -216,7 +221,9 @@ void BackupDb(Db& db, const std::string& target) {
 
 VacuumResult VacuumDb(Db& db) {
   auto size = [&db] {
-    return db.sql().execAndGet("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").getInt64();
+    return db.sql()
+        .execAndGet("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+        .getInt64();
   };
   VacuumResult result;
   result.bytes_before = size();

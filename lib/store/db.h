@@ -51,7 +51,8 @@ class Db {
   SQLite::Transaction Write() { return SQLite::Transaction(*sql_, SQLite::TransactionBehavior::IMMEDIATE); }
 
  private:
-  Db(std::unique_ptr<SQLite::Database> sql, std::string path, bool created, int busy_timeout_ms, int opened_version)
+  Db(std::unique_ptr<SQLite::Database> sql, std::string path, bool created, int busy_timeout_ms,
+     int opened_version)
       : sql_(std::move(sql)),
         path_(std::move(path)),
         created_(created),

@@ -174,9 +174,13 @@ const std::vector<Migration> kMigrations = {
 
 }  // namespace
 
-const std::vector<Migration>& Migrations() { return kMigrations; }
+const std::vector<Migration>& Migrations() {
+  return kMigrations;
+}
 
-int LatestSchemaVersion() { return kMigrations.back().version; }
+int LatestSchemaVersion() {
+  return kMigrations.back().version;
+}
 
 int ApplyMigrations(SQLite::Database& sql) {
   // Readers must not queue behind writers: only take the write lock when there is something to apply.

@@ -3,7 +3,8 @@
 namespace voisinage {
 
 std::string CsvField(std::string_view value, char delimiter) {
-  if (value.find_first_of(std::string{'"', '\r', '\n', delimiter}) == std::string_view::npos) return std::string(value);
+  if (value.find_first_of(std::string{'"', '\r', '\n', delimiter}) == std::string_view::npos)
+    return std::string(value);
   std::string out = "\"";
   for (char c : value) {
     if (c == '"') out += '"';

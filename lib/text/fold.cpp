@@ -18,16 +18,19 @@ const std::string& FoldCharacter(utf8proc_int32_t codepoint) {
   utf8proc_uint8_t encoded[4];
   utf8proc_ssize_t length = utf8proc_encode_char(codepoint, encoded);
   utf8proc_uint8_t* mapped = nullptr;
-  utf8proc_ssize_t folded =
-      utf8proc_map(encoded, length, &mapped,
-                   utf8proc_option_t(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD));
+  utf8proc_ssize_t folded = utf8proc_map(
+      encoded, length, &mapped,
+      utf8proc_option_t(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD));
   std::string out = folded < 0 ? std::string(reinterpret_cast<char*>(encoded), length)
                                : std::string(reinterpret_cast<char*>(mapped), folded);
   std::free(mapped);
   // Ligatures are letters of their own in Unicode, but French readers type them as two.
-  if (out == "œ") out = "oe";
-  else if (out == "æ") out = "ae";
-  else if (codepoint == 0x2019) out = "'";  // typographic apostrophe
+  if (out == "œ")
+    out = "oe";
+  else if (out == "æ")
+    out = "ae";
+  else if (codepoint == 0x2019)
+    out = "'";  // typographic apostrophe
   return cache.emplace(codepoint, std::move(out)).first->second;
 }
 

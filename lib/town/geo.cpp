@@ -20,28 +20,34 @@ Point ParseLatLon(const std::string& text) {
       auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
       return ec == std::errc() && end == s.data() + s.size();
     };
-    ok = parse(std::string_view(text).substr(0, comma), lat) && parse(std::string_view(text).substr(comma + 1), lon);
+    ok = parse(std::string_view(text).substr(0, comma), lat) &&
+         parse(std::string_view(text).substr(comma + 1), lon);
   }
-  if (!ok) throw Error(fmt::format("invalid point '{}'", text), "write LAT,LON in decimal degrees, e.g. 48.4085,2.7860");
+  if (!ok)
+    throw Error(fmt::format("invalid point '{}'", text),
+                "write LAT,LON in decimal degrees, e.g. 48.4085,2.7860");
   if (lat < -90 || lat > 90 || lon < -180 || lon > 180)
-    throw Error(fmt::format("point '{}' is out of range", text), "latitude is within ±90 and longitude within ±180");
+    throw Error(fmt::format("point '{}' is out of range", text),
+                "latitude is within ±90 and longitude within ±180");
   return {lon, lat};
 }
 
 namespace {
 
-double Cross(Point o, Point a, Point b) { return (a.lon - o.lon) * (b.lat - o.lat) - (a.lat - o.lat) * (b.lon - o.lon); }
+double Cross(Point o, Point a, Point b) {
+  return (a.lon - o.lon) * (b.lat - o.lat) - (a.lat - o.lat) * (b.lon - o.lon);
+}
 
 bool OnSegment(Point p, Point a, Point b) {
-  return std::min(a.lon, b.lon) <= p.lon && p.lon <= std::max(a.lon, b.lon) && std::min(a.lat, b.lat) <= p.lat &&
-         p.lat <= std::max(a.lat, b.lat);
+  return std::min(a.lon, b.lon) <= p.lon && p.lon <= std::max(a.lon, b.lon) &&
+         std::min(a.lat, b.lat) <= p.lat && p.lat <= std::max(a.lat, b.lat);
 }
 
 bool SegmentsIntersect(Point a, Point b, Point c, Point d) {
   double d1 = Cross(c, d, a), d2 = Cross(c, d, b), d3 = Cross(a, b, c), d4 = Cross(a, b, d);
   if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
-  return (d1 == 0 && OnSegment(a, c, d)) || (d2 == 0 && OnSegment(b, c, d)) || (d3 == 0 && OnSegment(c, a, b)) ||
-         (d4 == 0 && OnSegment(d, a, b));
+  return (d1 == 0 && OnSegment(a, c, d)) || (d2 == 0 && OnSegment(b, c, d)) ||
+         (d3 == 0 && OnSegment(c, a, b)) || (d4 == 0 && OnSegment(d, a, b));
 }
 
 std::vector<Point> ParseRing(const json& ring, const std::string& where) {
@@ -57,7 +63,8 @@ std::vector<Point> ParseRing(const json& ring, const std::string& where) {
                   "GeoJSON positions are [longitude, latitude]");
     points.push_back(p);
   }
-  if (points.size() < 4) throw Error(where + ": a ring needs at least four positions (the first repeated last)");
+  if (points.size() < 4)
+    throw Error(where + ": a ring needs at least four positions (the first repeated last)");
   if (points.front().lon != points.back().lon || points.front().lat != points.back().lat)
     throw Error(where + ": the ring is not closed", "repeat the first position at the end of the ring");
   // Every pair of non-adjacent edges must be disjoint.
@@ -85,7 +92,8 @@ bool RingContains(const std::vector<Point>& ring, Point p) {
   for (size_t i = 0, j = ring.size() - 1; i < ring.size(); j = i++) {
     const Point& a = ring[i];
     const Point& b = ring[j];
-    if ((a.lat > p.lat) != (b.lat > p.lat) && p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon)
+    if ((a.lat > p.lat) != (b.lat > p.lat) &&
+        p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon)
       inside = !inside;
   }
   return inside;
@@ -95,7 +103,8 @@ bool RingContains(const std::vector<Point>& ring, Point p) {
 
 Area Area::FromGeoJson(const json& geojson) {
   if (!geojson.is_object() || !geojson.contains("type") || !geojson["type"].is_string())
-    throw Error("not a GeoJSON object (no \"type\")", "give a Polygon or MultiPolygon geometry, or a Feature");
+    throw Error("not a GeoJSON object (no \"type\")",
+                "give a Polygon or MultiPolygon geometry, or a Feature");
   const std::string type = geojson["type"];
   if (type == "FeatureCollection") {
     const json& features = geojson.value("features", json::array());
@@ -113,11 +122,13 @@ Area Area::FromGeoJson(const json& geojson) {
     area.polygons.push_back(ParsePolygon(geojson["coordinates"], "polygon"));
   } else if (type == "MultiPolygon") {
     const json& polygons = geojson["coordinates"];
-    if (!polygons.is_array() || polygons.empty()) throw Error("MultiPolygon: 'coordinates' must be a non-empty array");
+    if (!polygons.is_array() || polygons.empty())
+      throw Error("MultiPolygon: 'coordinates' must be a non-empty array");
     for (size_t i = 0; i < polygons.size(); ++i)
       area.polygons.push_back(ParsePolygon(polygons[i], fmt::format("polygon {}", i + 1)));
   } else {
-    throw Error(fmt::format("unsupported GeoJSON type '{}'", type), "a neighbourhood's area is a Polygon or MultiPolygon");
+    throw Error(fmt::format("unsupported GeoJSON type '{}'", type),
+                "a neighbourhood's area is a Polygon or MultiPolygon");
   }
   return area;
 }

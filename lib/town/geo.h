@@ -23,7 +23,9 @@ struct Polygon {
 
 struct BoundingBox {
   double min_lon, min_lat, max_lon, max_lat;
-  bool Contains(Point p) const { return p.lon >= min_lon && p.lon <= max_lon && p.lat >= min_lat && p.lat <= max_lat; }
+  bool Contains(Point p) const {
+    return p.lon >= min_lon && p.lon <= max_lon && p.lat >= min_lat && p.lat <= max_lat;
+  }
 };
 
 /// A neighbourhood's area: one or more polygons (a GeoJSON Polygon or MultiPolygon).

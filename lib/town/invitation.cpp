@@ -45,8 +45,8 @@ std::vector<unsigned char> HashKey(Db& db) {
 
 std::string HashCode(const std::vector<unsigned char>& key, const std::string& normalised) {
   unsigned char hash[32];
-  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(normalised.data()), normalised.size(),
-                     key.data(), key.size());
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(normalised.data()),
+                     normalised.size(), key.data(), key.size());
   char hex[65];
   sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
   return hex;
@@ -85,19 +85,21 @@ std::string NormaliseInvitationCode(const std::string& code) {
   return out;
 }
 
-std::vector<NewInvitation> CreateInvitations(Db& db, const std::string& neighbourhood, int count,
-                                             std::chrono::seconds valid_for,
-                                             const std::function<void(const std::vector<NewInvitation>&)>& deliver) {
-  if (count < 1 || count > 1000) throw Error(fmt::format("cannot create {} invitations: give 1 to 1000", count));
+std::vector<NewInvitation> CreateInvitations(
+    Db& db, const std::string& neighbourhood, int count, std::chrono::seconds valid_for,
+    const std::function<void(const std::vector<NewInvitation>&)>& deliver) {
+  if (count < 1 || count > 1000)
+    throw Error(fmt::format("cannot create {} invitations: give 1 to 1000", count));
   InitSodium();
   auto transaction = db.Write();
   Neighbourhood n = ResolveActiveNeighbourhood(db, neighbourhood);
   std::vector<unsigned char> key = HashKey(db);
   const TimePoint now = Now();
   const std::string expires_at = FormatIso(now + valid_for);
-  SQLite::Statement insert(db.sql(),
-                           "INSERT OR IGNORE INTO invitation (neighbourhood_id, code_hash, created_at, expires_at) "
-                           "VALUES (?, ?, ?, ?)");
+  SQLite::Statement insert(
+      db.sql(),
+      "INSERT OR IGNORE INTO invitation (neighbourhood_id, code_hash, created_at, expires_at) "
+      "VALUES (?, ?, ?, ?)");
   std::vector<NewInvitation> created;
   while (static_cast<int>(created.size()) < count) {
     std::string code = RandomCode();
@@ -118,7 +120,8 @@ std::vector<Invitation> ListInvitations(Db& db, const InvitationFilter& filter) 
   std::string sql = std::string("SELECT * FROM (") + kSelect + ") WHERE 1";
   if (!filter.neighbourhood.empty()) sql += " AND slug = :slug";
   if (!filter.status.empty()) {
-    if (filter.status != "unused" && filter.status != "used" && filter.status != "expired" && filter.status != "revoked")
+    if (filter.status != "unused" && filter.status != "used" && filter.status != "expired" &&
+        filter.status != "revoked")
       throw Error(fmt::format("unknown invitation status '{}'", filter.status),
                   "statuses: unused, used, expired, revoked");
     sql += " AND status = :status";
@@ -154,22 +157,28 @@ Invitation RevokeInvitation(Db& db, int64_t id) {
   return invitation;
 }
 
-Member RedeemInvitation(Db& db, const std::string& code, const std::string& display_name, const std::string& email) {
+Member RedeemInvitation(Db& db, const std::string& code, const std::string& display_name,
+                        const std::string& email) {
   InitSodium();
   ValidateName("display name", display_name);
   auto transaction = db.Write();
   std::string hash = HashCode(HashKey(db), NormaliseInvitationCode(code));
-  SQLite::Statement query(db.sql(),
-                          "SELECT i.id, i.used_at IS NOT NULL, i.revoked_at IS NOT NULL, i.expires_at <= ?, n.slug "
-                          "FROM invitation i JOIN neighbourhood n ON n.id = i.neighbourhood_id WHERE i.code_hash = ?");
+  SQLite::Statement query(
+      db.sql(),
+      "SELECT i.id, i.used_at IS NOT NULL, i.revoked_at IS NOT NULL, i.expires_at <= ?, n.slug "
+      "FROM invitation i JOIN neighbourhood n ON n.id = i.neighbourhood_id WHERE i.code_hash = ?");
   query.bind(1, NowIso());
   query.bind(2, hash);
   if (!query.executeStep())
-    throw Error("unknown invitation code", "check the code on the invitation (letters and digits, no O, I, L, 0 or 1)");
+    throw Error("unknown invitation code",
+                "check the code on the invitation (letters and digits, no O, I, L, 0 or 1)");
   const int64_t id = query.getColumn(0).getInt64();
-  if (query.getColumn(1).getInt()) throw Error("this invitation code has already been used", "ask the town hall for a new one");
-  if (query.getColumn(2).getInt()) throw Error("this invitation code has been revoked", "ask the town hall for a new one");
-  if (query.getColumn(3).getInt()) throw Error("this invitation code has expired", "ask the town hall for a new one");
+  if (query.getColumn(1).getInt())
+    throw Error("this invitation code has already been used", "ask the town hall for a new one");
+  if (query.getColumn(2).getInt())
+    throw Error("this invitation code has been revoked", "ask the town hall for a new one");
+  if (query.getColumn(3).getInt())
+    throw Error("this invitation code has expired", "ask the town hall for a new one");
   Member member = InsertMember(db, {display_name, email, "resident", query.getColumn(4).getString(), false});
   SQLite::Statement use(db.sql(), "UPDATE invitation SET used_at = ?, used_by = ? WHERE id = ?");
   use.bind(1, NowIso());

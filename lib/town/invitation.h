@@ -12,7 +12,8 @@
 
 namespace voisinage {
 
-/// The characters of an invitation code: no 0/O, 1/I/L, so a code read aloud or typed from paper is unambiguous.
+/// The characters of an invitation code: no 0/O, 1/I/L, so a code read aloud or typed from paper is
+/// unambiguous.
 inline constexpr std::string_view kInvitationAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 /// A code as printed once at creation; only its keyed hash is stored.
@@ -27,9 +28,9 @@ struct NewInvitation {
 /// Creates `count` (1..1000) single-use codes for an active neighbourhood, valid for `valid_for`, and hands
 /// them to `deliver` before committing: if `deliver` throws (the sheet cannot be written...), no code is
 /// created. The codes are never retrievable again.
-std::vector<NewInvitation> CreateInvitations(Db& db, const std::string& neighbourhood, int count,
-                                             std::chrono::seconds valid_for,
-                                             const std::function<void(const std::vector<NewInvitation>&)>& deliver);
+std::vector<NewInvitation> CreateInvitations(
+    Db& db, const std::string& neighbourhood, int count, std::chrono::seconds valid_for,
+    const std::function<void(const std::vector<NewInvitation>&)>& deliver);
 
 struct Invitation {
   int64_t id = 0;
@@ -51,10 +52,11 @@ std::vector<Invitation> ListInvitations(Db& db, const InvitationFilter& filter);
 /// Revokes an unused invitation. Throws Error when unknown, used or already revoked.
 Invitation RevokeInvitation(Db& db, int64_t id);
 
-/// Redeems a code: creates a resident of the code's neighbourhood and marks the code used, in one transaction.
-/// The code is matched ignoring case, spaces and dashes. Throws Error (never echoing the code) when the code is
-/// unknown, used, revoked or expired.
-Member RedeemInvitation(Db& db, const std::string& code, const std::string& display_name, const std::string& email);
+/// Redeems a code: creates a resident of the code's neighbourhood and marks the code used, in one
+/// transaction. The code is matched ignoring case, spaces and dashes. Throws Error (never echoing the code)
+/// when the code is unknown, used, revoked or expired.
+Member RedeemInvitation(Db& db, const std::string& code, const std::string& display_name,
+                        const std::string& email);
 
 /// Upper-cases a typed code and drops spaces and dashes ("abcd efgh" → "ABCDEFGH").
 std::string NormaliseInvitationCode(const std::string& code);

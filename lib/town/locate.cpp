@@ -6,8 +6,8 @@ namespace voisinage {
 
 Locator Locator::Load(Db& db) {
   Locator locator;
-  SQLite::Statement areas(db.sql(),
-                          "SELECT id, slug, polygon FROM neighbourhood WHERE archived_at IS NULL ORDER BY slug");
+  SQLite::Statement areas(
+      db.sql(), "SELECT id, slug, polygon FROM neighbourhood WHERE archived_at IS NULL ORDER BY slug");
   while (areas.executeStep()) {
     int64_t id = areas.getColumn(0).getInt64();
     bool has_area = !areas.getColumn(2).isNull();
@@ -22,7 +22,7 @@ Locator Locator::Load(Db& db) {
     WHERE n.archived_at IS NULL ORDER BY n.slug)sql");
   while (postcodes.executeStep())
     locator.by_postcode_[postcodes.getColumn(0).getString()].emplace_back(postcodes.getColumn(1).getInt64(),
-                                                                         postcodes.getColumn(2).getString());
+                                                                          postcodes.getColumn(2).getString());
   return locator;
 }
 

@@ -34,7 +34,8 @@ Member Read(SQLite::Statement& row) {
 Member FindById(Db& db, int64_t id) {
   SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE m.id = ?");
   query.bind(1, id);
-  if (!query.executeStep()) throw Error(fmt::format("unknown member '#{}'", id), "list them with 'voisinage member list'");
+  if (!query.executeStep())
+    throw Error(fmt::format("unknown member '#{}'", id), "list them with 'voisinage member list'");
   return Read(query);
 }
 
@@ -52,7 +53,8 @@ Member InsertMember(Db& db, const NewMember& member) {
                               taken.getColumn(0).getInt64()));
   }
   std::optional<int64_t> neighbourhood_id;
-  if (!member.neighbourhood.empty()) neighbourhood_id = ResolveActiveNeighbourhood(db, member.neighbourhood).id;
+  if (!member.neighbourhood.empty())
+    neighbourhood_id = ResolveActiveNeighbourhood(db, member.neighbourhood).id;
   const std::string now = NowIso();
   SQLite::Statement insert(db.sql(), R"sql(
     INSERT INTO member (display_name, email, role, neighbourhood_id, from_town_file, created_at, updated_at)
@@ -105,7 +107,8 @@ Member FindMember(Db& db, const std::string& ref) {
   SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE m.email = ? COLLATE NOCASE");
   query.bind(1, ref);
   if (!query.executeStep())
-    throw Error(fmt::format("unknown member '{}'", ref), "give a member id or e-mail; see 'voisinage member list'");
+    throw Error(fmt::format("unknown member '{}'", ref),
+                "give a member id or e-mail; see 'voisinage member list'");
   return Read(query);
 }
 

@@ -13,13 +13,13 @@ namespace voisinage {
 struct Member {
   int64_t id = 0;
   std::string display_name;
-  std::string email;          ///< may be empty: residents who joined with a code need not give one
+  std::string email;  ///< may be empty: residents who joined with a code need not give one
   std::string role;
   std::string neighbourhood;  ///< slug, or empty
   bool from_town_file = false;
   std::string created_at;
   std::string updated_at;
-  std::string removed_at;     ///< empty while the member is active
+  std::string removed_at;  ///< empty while the member is active
 };
 
 struct NewMember {

@@ -62,9 +62,10 @@ void Touch(Db& db, int64_t id) {
 }  // namespace
 
 void WriteNeighbourhoodArea(Db& db, int64_t id, const std::optional<Area>& area) {
-  SQLite::Statement update(db.sql(),
-                           "UPDATE neighbourhood SET polygon = ?, min_lon = ?, min_lat = ?, max_lon = ?, max_lat = ? "
-                           "WHERE id = ?");
+  SQLite::Statement update(
+      db.sql(),
+      "UPDATE neighbourhood SET polygon = ?, min_lon = ?, min_lat = ?, max_lon = ?, max_lat = ? "
+      "WHERE id = ?");
   if (area) {
     BoundingBox box = area->Bounds();
     update.bind(1, area->ToGeoJson().dump());
@@ -95,7 +96,8 @@ Neighbourhood InsertNeighbourhood(Db& db, const NeighbourhoodInput& input) {
   ValidateSlug(input.slug);
   ValidateName("neighbourhood name", input.name);
   if (std::optional<Neighbourhood> existing = FindNeighbourhoodBySlug(db, input.slug)) {
-    std::string state = !existing->merged_into.empty()  ? fmt::format(" (merged into '{}')", existing->merged_into)
+    std::string state = !existing->merged_into.empty()
+                            ? fmt::format(" (merged into '{}')", existing->merged_into)
                         : !existing->archived_at.empty() ? " (archived)"
                                                          : "";
     throw Error(fmt::format("neighbourhood '{}' already exists{}", input.slug, state),
@@ -165,7 +167,8 @@ namespace {
 Neighbourhood ResolveForChange(Db& db, const std::string& slug) {
   Neighbourhood n = ResolveNeighbourhood(db, slug);
   if (n.slug != slug)
-    throw Error(fmt::format("'{}' was merged into '{}'", slug, n.slug), fmt::format("to change '{}', name it", n.slug));
+    throw Error(fmt::format("'{}' was merged into '{}'", slug, n.slug),
+                fmt::format("to change '{}', name it", n.slug));
   return n;
 }
 
@@ -188,7 +191,8 @@ Neighbourhood ArchiveNeighbourhood(Db& db, const std::string& slug) {
   auto transaction = db.Write();
   Neighbourhood n = ResolveForChange(db, slug);
   if (!n.archived_at.empty()) throw Error(fmt::format("neighbourhood '{}' is already archived", n.slug));
-  SQLite::Statement update(db.sql(), "UPDATE neighbourhood SET archived_at = ?1, updated_at = ?1 WHERE id = ?2");
+  SQLite::Statement update(db.sql(),
+                           "UPDATE neighbourhood SET archived_at = ?1, updated_at = ?1 WHERE id = ?2");
   update.bind(1, NowIso());
   update.bind(2, n.id);
   update.exec();
@@ -213,7 +217,8 @@ MergeResult MergeNeighbourhoods(Db& db, const std::string& from_slug, const std:
   while (references.executeStep()) {
     std::string table = references.getColumn(0).getString();
     std::string column = references.getColumn(1).getString();
-    SQLite::Statement move(db.sql(), fmt::format("UPDATE \"{}\" SET \"{}\" = ? WHERE \"{}\" = ?", table, column, column));
+    SQLite::Statement move(
+        db.sql(), fmt::format("UPDATE \"{}\" SET \"{}\" = ? WHERE \"{}\" = ?", table, column, column));
     move.bind(1, result.into.id);
     move.bind(2, result.from.id);
     result.moved.emplace_back(table, move.exec());
@@ -229,13 +234,15 @@ MergeResult MergeNeighbourhoods(Db& db, const std::string& from_slug, const std:
   WriteNeighbourhoodPostcodes(db, result.into.id, {postcodes.begin(), postcodes.end()});
   if (result.from.area) {
     Area area = result.into.area.value_or(Area{});
-    area.polygons.insert(area.polygons.end(), result.from.area->polygons.begin(), result.from.area->polygons.end());
+    area.polygons.insert(area.polygons.end(), result.from.area->polygons.begin(),
+                         result.from.area->polygons.end());
     WriteNeighbourhoodArea(db, result.into.id, area);
   }
   Touch(db, result.into.id);
-  SQLite::Statement retire(db.sql(),
-                           "UPDATE neighbourhood SET merged_into_id = ?1, archived_at = coalesce(archived_at, ?2), "
-                           "updated_at = ?2 WHERE id = ?3");
+  SQLite::Statement retire(
+      db.sql(),
+      "UPDATE neighbourhood SET merged_into_id = ?1, archived_at = coalesce(archived_at, ?2), "
+      "updated_at = ?2 WHERE id = ?3");
   retire.bind(1, result.into.id);
   retire.bind(2, NowIso());
   retire.bind(3, result.from.id);

@@ -18,11 +18,11 @@ struct Neighbourhood {
   std::vector<std::string> postcodes;
   std::optional<Area> area;
   bool from_town_file = false;
-  std::string archived_at;     ///< empty while active
-  std::string merged_into;     ///< slug of the neighbourhood it was merged into, else empty
+  std::string archived_at;  ///< empty while active
+  std::string merged_into;  ///< slug of the neighbourhood it was merged into, else empty
   std::string created_at;
   std::string updated_at;
-  int64_t members = 0;         ///< active members
+  int64_t members = 0;  ///< active members
   int64_t open_invitations = 0;
 };
 
@@ -35,7 +35,8 @@ struct NeighbourhoodInput {
   bool from_town_file = false;
 };
 
-/// Validates and inserts a neighbourhood (no transaction of its own). Throws Error on an invalid or taken slug.
+/// Validates and inserts a neighbourhood (no transaction of its own). Throws Error on an invalid or taken
+/// slug.
 Neighbourhood InsertNeighbourhood(Db& db, const NeighbourhoodInput& input);
 
 /// InsertNeighbourhood in its own transaction.

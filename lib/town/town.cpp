@@ -10,9 +10,10 @@ namespace voisinage {
 using nlohmann::json;
 
 std::optional<Town> FindTown(Db& db) {
-  SQLite::Statement query(db.sql(),
-                          "SELECT name, insee, postcodes, timezone, url, auto_hide_score, auto_hide_reporters, "
-                          "created_at, updated_at FROM town WHERE id = 1");
+  SQLite::Statement query(
+      db.sql(),
+      "SELECT name, insee, postcodes, timezone, url, auto_hide_score, auto_hide_reporters, "
+      "created_at, updated_at FROM town WHERE id = 1");
   if (!query.executeStep()) return std::nullopt;
   Town town;
   town.identity.name = query.getColumn(0).getString();
@@ -30,9 +31,10 @@ std::optional<Town> FindTown(Db& db) {
 Town GetTown(Db& db) {
   std::optional<Town> town = FindTown(db);
   if (!town)
-    throw Error(fmt::format("database '{}' has no town yet", db.path()),
-                "describe it with 'voisinage init --from TOWN.yaml' or 'voisinage town set --name ... --insee ... "
-                "--postcode ...'");
+    throw Error(
+        fmt::format("database '{}' has no town yet", db.path()),
+        "describe it with 'voisinage init --from TOWN.yaml' or 'voisinage town set --name ... --insee ... "
+        "--postcode ...'");
   return *town;
 }
 
@@ -97,12 +99,16 @@ Town SetTown(Db& db, const TownChanges& changes) {
 }
 
 json ToJson(const Town& town) {
-  json out = {{"name", town.identity.name},         {"insee", town.identity.insee},
-              {"postcodes", town.identity.postcodes}, {"timezone", town.identity.timezone},
-              {"url", town.identity.url},           {"created_at", town.created_at},
+  json out = {{"name", town.identity.name},
+              {"insee", town.identity.insee},
+              {"postcodes", town.identity.postcodes},
+              {"timezone", town.identity.timezone},
+              {"url", town.identity.url},
+              {"created_at", town.created_at},
               {"updated_at", town.updated_at}};
-  out["auto_hide"] = {{"score", town.auto_hide_score ? json(*town.auto_hide_score) : json(nullptr)},
-                      {"reporters", town.auto_hide_reporters ? json(*town.auto_hide_reporters) : json(nullptr)}};
+  out["auto_hide"] = {
+      {"score", town.auto_hide_score ? json(*town.auto_hide_score) : json(nullptr)},
+      {"reporters", town.auto_hide_reporters ? json(*town.auto_hide_reporters) : json(nullptr)}};
   return out;
 }
 

@@ -14,8 +14,8 @@ namespace voisinage {
 using nlohmann::json;
 
 const std::vector<std::string>& TownFileSections() {
-  static const std::vector<std::string> sections = {"town", "neighbourhoods", "grievance_categories", "moderation",
-                                                    "staff"};
+  static const std::vector<std::string> sections = {"town", "neighbourhoods", "grievance_categories",
+                                                    "moderation", "staff"};
   return sections;
 }
 
@@ -26,11 +26,21 @@ size_t TownDiff::Count(const std::string& section, const std::string& kind) cons
 
 namespace {
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-std::string Quote(const std::vector<std::string>& list) { return "[" + fmt::format("{}", fmt::join(list, ", ")) + "]"; }
-std::string Quote(double value) { return fmt::format("{}", value); }
-std::string Quote(int value) { return fmt::format("{}", value); }
-std::string Quote(bool value) { return value ? "true" : "false"; }
+std::string Quote(const std::string& s) {
+  return "'" + s + "'";
+}
+std::string Quote(const std::vector<std::string>& list) {
+  return "[" + fmt::format("{}", fmt::join(list, ", ")) + "]";
+}
+std::string Quote(double value) {
+  return fmt::format("{}", value);
+}
+std::string Quote(int value) {
+  return fmt::format("{}", value);
+}
+std::string Quote(bool value) {
+  return value ? "true" : "false";
+}
 
 // Collects "field: old → new" for each field that differs.
 class FieldDiff {
@@ -43,7 +53,8 @@ class FieldDiff {
   template <typename T>
   FieldDiff& Field(const std::string& name, const std::optional<T>& before, const std::optional<T>& after) {
     if (before != after)
-      details_.push_back(fmt::format("{}: {} → {}", name, before ? Quote(*before) : "none", after ? Quote(*after) : "none"));
+      details_.push_back(
+          fmt::format("{}: {} → {}", name, before ? Quote(*before) : "none", after ? Quote(*after) : "none"));
     return *this;
   }
   FieldDiff& Note(const std::string& note) {
@@ -83,10 +94,12 @@ class TownFileApplier {
     wanted.auto_hide_score = file_.auto_hide_score;
     wanted.auto_hide_reporters = file_.auto_hide_reporters;
     if (!current) {
-      Record("town", "added", file_.town.name, {fmt::format("INSEE {}, {}", file_.town.insee, file_.town.timezone)});
+      Record("town", "added", file_.town.name,
+             {fmt::format("INSEE {}, {}", file_.town.insee, file_.town.timezone)});
       if (wanted.auto_hide_score || wanted.auto_hide_reporters)
         Record("moderation", "added", "auto_hide",
-               {fmt::format("score {}, reporters {}", wanted.auto_hide_score ? Quote(*wanted.auto_hide_score) : "none",
+               {fmt::format("score {}, reporters {}",
+                            wanted.auto_hide_score ? Quote(*wanted.auto_hide_score) : "none",
                             wanted.auto_hide_reporters ? Quote(*wanted.auto_hide_reporters) : "none")});
       WriteTown(db_, wanted);
       return;
@@ -117,15 +130,17 @@ class TownFileApplier {
         continue;
       }
       if (!current->merged_into.empty())
-        throw Error(fmt::format("'{}': line {}: neighbourhood '{}' was merged into '{}'", file_.path, spec.line,
-                                spec.slug, current->merged_into),
+        throw Error(fmt::format("'{}': line {}: neighbourhood '{}' was merged into '{}'", file_.path,
+                                spec.line, spec.slug, current->merged_into),
                     "remove it from the town file (its slug is kept as an alias)");
       FieldDiff fields;
       fields.Field("name", current->name, spec.name).Field("postcodes", current->postcodes, spec.postcodes);
       const std::string polygon_before = current->area ? current->area->ToGeoJson().dump() : "";
       const std::string polygon_after = spec.area ? spec.area->ToGeoJson().dump() : "";
       if (polygon_before != polygon_after)
-        fields.Note(polygon_before.empty() ? "polygon added" : polygon_after.empty() ? "polygon removed" : "polygon changed");
+        fields.Note(polygon_before.empty()  ? "polygon added"
+                    : polygon_after.empty() ? "polygon removed"
+                                            : "polygon changed");
       if (!current->archived_at.empty()) fields.Note("restored from the archive");
       if (!current->from_town_file) fields.Note("now managed by the town file");
       if (fields.empty()) continue;
@@ -142,7 +157,8 @@ class TownFileApplier {
     }
     for (const Neighbourhood& n : ListNeighbourhoods(db_, false)) {
       if (!n.from_town_file || listed.count(n.slug)) continue;
-      SQLite::Statement archive(db_.sql(), "UPDATE neighbourhood SET archived_at = ?1, updated_at = ?1 WHERE id = ?2");
+      SQLite::Statement archive(db_.sql(),
+                                "UPDATE neighbourhood SET archived_at = ?1, updated_at = ?1 WHERE id = ?2");
       archive.bind(1, NowIso());
       archive.bind(2, n.id);
       archive.exec();
@@ -156,7 +172,8 @@ class TownFileApplier {
       CategorySpec spec;
     };
     std::map<std::string, Current> current;
-    SQLite::Statement query(db_.sql(), "SELECT id, code, name, grp, service, sla_days, active FROM grievance_category");
+    SQLite::Statement query(db_.sql(),
+                            "SELECT id, code, name, grp, service, sla_days, active FROM grievance_category");
     while (query.executeStep())
       current[query.getColumn(1).getString()] = {
           query.getColumn(0).getInt64(),
@@ -211,7 +228,8 @@ class TownFileApplier {
     std::map<std::string, std::pair<std::string, bool>> current;  // pattern → action, from town file
     SQLite::Statement query(db_.sql(), "SELECT pattern, action, from_town_file FROM word_rule");
     while (query.executeStep())
-      current[query.getColumn(0).getString()] = {query.getColumn(1).getString(), query.getColumn(2).getInt() != 0};
+      current[query.getColumn(0).getString()] = {query.getColumn(1).getString(),
+                                                 query.getColumn(2).getInt() != 0};
     SQLite::Statement upsert(db_.sql(), R"sql(
       INSERT INTO word_rule (pattern, action, from_town_file, created_at) VALUES (?1, ?2, 1, ?3)
       ON CONFLICT (pattern) DO UPDATE SET action = ?2, from_town_file = 1)sql");
@@ -265,9 +283,10 @@ class TownFileApplier {
       if (!member.removed_at.empty()) fields.Note("restored");
       if (!member.from_town_file) fields.Note("now managed by the town file");
       if (fields.empty()) continue;
-      SQLite::Statement update(db_.sql(),
-                               "UPDATE member SET display_name = ?, role = ?, from_town_file = 1, removed_at = NULL, "
-                               "updated_at = ? WHERE id = ?");
+      SQLite::Statement update(
+          db_.sql(),
+          "UPDATE member SET display_name = ?, role = ?, from_town_file = 1, removed_at = NULL, "
+          "updated_at = ? WHERE id = ?");
       update.bind(1, spec.name);
       update.bind(2, spec.role);
       update.bind(3, NowIso());
@@ -279,12 +298,13 @@ class TownFileApplier {
       std::string key = member.email;
       std::transform(key.begin(), key.end(), key.begin(), ::tolower);
       if (!member.from_town_file || listed.count(key)) continue;
-      SQLite::Statement demote(db_.sql(),
-                               "UPDATE member SET role = 'resident', from_town_file = 0, updated_at = ? WHERE id = ?");
+      SQLite::Statement demote(
+          db_.sql(), "UPDATE member SET role = 'resident', from_town_file = 0, updated_at = ? WHERE id = ?");
       demote.bind(1, NowIso());
       demote.bind(2, member.id);
       demote.exec();
-      Record("staff", "archived", member.email, {fmt::format("no longer in the town file: role {} → resident", member.role)});
+      Record("staff", "archived", member.email,
+             {fmt::format("no longer in the town file: role {} → resident", member.role)});
     }
   }
 
@@ -302,7 +322,8 @@ TownDiff ApplyTownFile(Db& db, const TownFile& file, bool dry_run) {
   if (!dry_run) transaction.commit();  // a dry run rolls back exactly what a real run would have written
   std::stable_sort(diff.changes.begin(), diff.changes.end(), [](const TownChange& a, const TownChange& b) {
     const auto& order = TownFileSections();
-    return std::find(order.begin(), order.end(), a.section) < std::find(order.begin(), order.end(), b.section);
+    return std::find(order.begin(), order.end(), a.section) <
+           std::find(order.begin(), order.end(), b.section);
   });
   return diff;
 }

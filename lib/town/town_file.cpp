@@ -29,10 +29,12 @@ class TownFileReader {
  public:
   explicit TownFileReader(std::string path) : path_(std::move(path)) {}
 
-  [[noreturn]] void FailAt(const YAML::Node& node, const std::string& message, const std::string& hint = {}) const {
+  [[noreturn]] void FailAt(const YAML::Node& node, const std::string& message,
+                           const std::string& hint = {}) const {
     const YAML::Mark mark = node.Mark();
     if (mark.is_null()) throw Error(fmt::format("'{}': {}", path_, message), hint);
-    throw Error(fmt::format("'{}': line {}, column {}: {}", path_, mark.line + 1, mark.column + 1, message), hint);
+    throw Error(fmt::format("'{}': line {}, column {}: {}", path_, mark.line + 1, mark.column + 1, message),
+                hint);
   }
 
   // Wraps a validation Error with the node's position.
@@ -45,7 +47,8 @@ class TownFileReader {
     }
   }
 
-  void RequireMap(const YAML::Node& node, const std::string& what, const std::vector<std::string>& allowed) const {
+  void RequireMap(const YAML::Node& node, const std::string& what,
+                  const std::vector<std::string>& allowed) const {
     if (!node.IsMap()) FailAt(node, fmt::format("'{}' must be a mapping of keys to values", what));
     for (const auto& item : node) {
       std::string key = item.first.as<std::string>();
@@ -81,7 +84,8 @@ class TownFileReader {
       if (node.IsScalar()) return node.as<T>();
     } catch (const YAML::Exception&) {
     }
-    FailAt(node, fmt::format("'{}' must be {}, not '{}'", key, expected, node.IsScalar() ? node.Scalar() : "a list"));
+    FailAt(node, fmt::format("'{}' must be {}, not '{}'", key, expected,
+                             node.IsScalar() ? node.Scalar() : "a list"));
   }
 
   bool Bool(const YAML::Node& node, const std::string& key) const {
@@ -149,7 +153,8 @@ class TownFileReader {
   }
 
   template <typename Spec>
-  void ForEachItem(const YAML::Node& root, const std::string& section, std::vector<Spec>& out, auto read) const {
+  void ForEachItem(const YAML::Node& root, const std::string& section, std::vector<Spec>& out,
+                   auto read) const {
     const YAML::Node list = root[section];
     if (!list || list.IsNull()) return;
     if (!list.IsSequence()) FailAt(list, fmt::format("'{}' must be a list", section));
@@ -204,7 +209,8 @@ class TownFileReader {
       if (item["polygon"] && !item["polygon"].IsNull()) spec.area = Polygon(item["polygon"]);
       return spec;
     });
-    RejectDuplicates(root, "neighbourhoods", file.neighbourhoods, "slug", [](const auto& s) { return s.slug; });
+    RejectDuplicates(root, "neighbourhoods", file.neighbourhoods, "slug",
+                     [](const auto& s) { return s.slug; });
 
     ForEachItem(root, "grievance_categories", file.categories, [&](const YAML::Node& item) {
       RequireMap(item, "grievance_categories", {"code", "name", "group", "service", "sla_days", "active"});
@@ -221,7 +227,8 @@ class TownFileReader {
       if (item["active"]) spec.active = Bool(item["active"], "active");
       return spec;
     });
-    RejectDuplicates(root, "grievance_categories", file.categories, "code", [](const auto& s) { return s.code; });
+    RejectDuplicates(root, "grievance_categories", file.categories, "code",
+                     [](const auto& s) { return s.code; });
 
     if (const YAML::Node moderation = root["moderation"]; moderation && !moderation.IsNull()) {
       RequireMap(moderation, "moderation", {"auto_hide", "word_rules"});
@@ -240,15 +247,18 @@ class TownFileReader {
         RequireMap(item, "word_rules", {"pattern", "action"});
         WordRuleSpec spec;
         spec.pattern = RequiredText(item, "pattern", "word_rules");
-        if (spec.pattern.empty() || spec.pattern.size() > 200) FailAt(item["pattern"], "'pattern' must have 1 to 200 bytes");
+        if (spec.pattern.empty() || spec.pattern.size() > 200)
+          FailAt(item["pattern"], "'pattern' must have 1 to 200 bytes");
         spec.action = RequiredText(item, "action", "word_rules");
         const auto& actions = WordRuleActions();
         if (std::find(actions.begin(), actions.end(), spec.action) == actions.end())
-          FailAt(item["action"], fmt::format("unknown action '{}'{}", spec.action, DidYouMean(spec.action, actions)),
+          FailAt(item["action"],
+                 fmt::format("unknown action '{}'{}", spec.action, DidYouMean(spec.action, actions)),
                  "actions: block, hold, flag, censor");
         return spec;
       });
-      RejectDuplicates(moderation, "word_rules", file.word_rules, "pattern", [](const auto& s) { return s.pattern; });
+      RejectDuplicates(moderation, "word_rules", file.word_rules, "pattern",
+                       [](const auto& s) { return s.pattern; });
     }
 
     ForEachItem(root, "staff", file.staff, [&](const YAML::Node& item) {
@@ -293,18 +303,21 @@ void RejectUnclosedQuotes(const std::string& text, const std::string& path) {
       if (c != '"' && c != '\'') continue;
       // Only a quote that opens a value counts: after indentation, "- ", ": ", "[", "{" or ", ".
       size_t before = l.find_last_not_of(' ', i == 0 ? std::string_view::npos : i - 1);
-      bool opens = before == std::string_view::npos || l[before] == '-' || l[before] == ':' || l[before] == '[' ||
-                   l[before] == '{' || l[before] == ',';
+      bool opens = before == std::string_view::npos || l[before] == '-' || l[before] == ':' ||
+                   l[before] == '[' || l[before] == '{' || l[before] == ',';
       if (!opens) break;
       size_t j = i + 1;
       for (; j < l.size(); ++j) {
-        if (c == '"' && l[j] == '\\') ++j;
-        else if (l[j] == c && c == '\'' && j + 1 < l.size() && l[j + 1] == '\'') ++j;
-        else if (l[j] == c) break;
+        if (c == '"' && l[j] == '\\')
+          ++j;
+        else if (l[j] == c && c == '\'' && j + 1 < l.size() && l[j + 1] == '\'')
+          ++j;
+        else if (l[j] == c)
+          break;
       }
       if (j >= l.size())
-        throw Error(fmt::format("'{}': line {}, column {}: YAML syntax error: unterminated quoted value", path, line,
-                                i + 1),
+        throw Error(fmt::format("'{}': line {}, column {}: YAML syntax error: unterminated quoted value",
+                                path, line, i + 1),
                     "close the quote on the same line");
       i = j;
     }
@@ -319,8 +332,8 @@ TownFile ParseTownFile(const std::string& yaml_text, const std::string& path) {
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::ParserException& e) {
-    throw Error(fmt::format("'{}': line {}, column {}: YAML syntax error: {}", path, e.mark.line + 1, e.mark.column + 1,
-                            e.msg));
+    throw Error(fmt::format("'{}': line {}, column {}: YAML syntax error: {}", path, e.mark.line + 1,
+                            e.mark.column + 1, e.msg));
   }
   try {
     return TownFileReader(path).Read(root);
@@ -331,7 +344,8 @@ TownFile ParseTownFile(const std::string& yaml_text, const std::string& path) {
 
 TownFile LoadTownFile(const std::string& path) {
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw Error(fmt::format("cannot read town file '{}': it is a directory", path));
+  if (fs::is_directory(path, ec))
+    throw Error(fmt::format("cannot read town file '{}': it is a directory", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("cannot read town file '{}': {}", path, std::strerror(errno)));
   std::ostringstream text;

@@ -10,47 +10,62 @@ namespace voisinage {
 
 namespace {
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool IsLower(char c) {
+  return c >= 'a' && c <= 'z';
+}
 
-bool AllOf(const std::string& s, auto predicate) { return std::all_of(s.begin(), s.end(), predicate); }
+bool AllOf(const std::string& s, auto predicate) {
+  return std::all_of(s.begin(), s.end(), predicate);
+}
 
 }  // namespace
 
 const std::vector<std::string>& Roles() {
-  static const std::vector<std::string> roles = {"resident", "merchant", "association", "townhall", "moderator", "admin"};
+  static const std::vector<std::string> roles = {"resident", "merchant",  "association",
+                                                 "townhall", "moderator", "admin"};
   return roles;
 }
 
-bool IsStaffRole(const std::string& role) { return role == "townhall" || role == "moderator" || role == "admin"; }
+bool IsStaffRole(const std::string& role) {
+  return role == "townhall" || role == "moderator" || role == "admin";
+}
 
 void ValidateSlug(const std::string& slug) {
   if (slug.size() < 2 || slug.size() > 40 || !IsLower(slug[0]) ||
       !AllOf(slug, [](char c) { return IsLower(c) || IsDigit(c) || c == '-'; }))
-    throw Error(fmt::format("invalid slug '{}'", slug),
-                "a slug is 2 to 40 lowercase letters, digits and '-', starting with a letter, e.g. 'centre-bourg'");
+    throw Error(
+        fmt::format("invalid slug '{}'", slug),
+        "a slug is 2 to 40 lowercase letters, digits and '-', starting with a letter, e.g. 'centre-bourg'");
 }
 
 void ValidateCategoryCode(const std::string& code) {
   if (code.size() < 2 || code.size() > 40 || !IsLower(code[0]) ||
       !AllOf(code, [](char c) { return IsLower(c) || IsDigit(c) || c == '-' || c == '_'; }))
-    throw Error(fmt::format("invalid category code '{}'", code),
-                "a code is 2 to 40 lowercase letters, digits, '_' and '-', starting with a letter, e.g. 'voirie'");
+    throw Error(
+        fmt::format("invalid category code '{}'", code),
+        "a code is 2 to 40 lowercase letters, digits, '_' and '-', starting with a letter, e.g. 'voirie'");
 }
 
 void ValidateInsee(const std::string& insee) {
-  bool ok = insee.size() == 5 &&
-            ((IsDigit(insee[0]) && IsDigit(insee[1])) || insee.starts_with("2A") || insee.starts_with("2B")) &&
-            IsDigit(insee[2]) && IsDigit(insee[3]) && IsDigit(insee[4]) && insee != "00000";
+  bool ok =
+      insee.size() == 5 &&
+      ((IsDigit(insee[0]) && IsDigit(insee[1])) || insee.starts_with("2A") || insee.starts_with("2B")) &&
+      IsDigit(insee[2]) && IsDigit(insee[3]) && IsDigit(insee[4]) && insee != "00000";
   if (!ok)
-    throw Error(fmt::format("invalid INSEE code '{}'", insee),
-                "an INSEE commune code has 5 characters: digits, or 2A/2B then 3 digits in Corsica (e.g. '77463')");
+    throw Error(
+        fmt::format("invalid INSEE code '{}'", insee),
+        "an INSEE commune code has 5 characters: digits, or 2A/2B then 3 digits in Corsica (e.g. '77463')");
 }
 
 void ValidatePostcode(const std::string& postcode) {
   bool ok = postcode.size() == 5 && AllOf(postcode, IsDigit) && postcode.substr(0, 2) != "00" &&
             postcode.substr(0, 2) != "99";
-  if (!ok) throw Error(fmt::format("invalid postcode '{}'", postcode), "a French postcode has 5 digits, e.g. '77810'");
+  if (!ok)
+    throw Error(fmt::format("invalid postcode '{}'", postcode),
+                "a French postcode has 5 digits, e.g. '77810'");
 }
 
 void ValidateEmail(const std::string& email) {
@@ -69,8 +84,11 @@ void ValidateRole(const std::string& role) {
 
 void ValidateTimezone(const std::string& timezone) {
   namespace fs = std::filesystem;
-  bool ok = !timezone.empty() && timezone.find("..") == std::string::npos && timezone[0] != '/' &&
-            AllOf(timezone, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+'; });
+  bool ok =
+      !timezone.empty() && timezone.find("..") == std::string::npos && timezone[0] != '/' &&
+      AllOf(timezone, [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+';
+      });
   std::error_code ec;
   if (!ok || !fs::is_regular_file(fs::path("/usr/share/zoneinfo") / timezone, ec))
     throw Error(fmt::format("unknown time zone '{}'", timezone), "use an IANA name such as 'Europe/Paris'");
@@ -79,7 +97,8 @@ void ValidateTimezone(const std::string& timezone) {
 void ValidateName(const std::string& what, const std::string& name) {
   bool blank = AllOf(name, [](char c) { return c == ' ' || c == '\t'; });
   if (blank) throw Error(fmt::format("{} is empty", what));
-  if (name.size() > 120) throw Error(fmt::format("{} '{}...' is longer than 120 bytes", what, name.substr(0, 20)));
+  if (name.size() > 120)
+    throw Error(fmt::format("{} '{}...' is longer than 120 bytes", what, name.substr(0, 20)));
   if (!AllOf(name, [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; }))
     throw Error(fmt::format("{} contains control characters", what));
 }
@@ -90,7 +109,9 @@ void ValidateUrl(const std::string& url) {
   if (ok) rest.remove_prefix(rest.find("://") + 3);
   ok = ok && !rest.empty() && rest.front() != '/' && url.size() <= 200 &&
        AllOf(url, [](char c) { return c > ' ' && c != 0x7f && c != '"' && c != '<' && c != '>'; });
-  if (!ok) throw Error(fmt::format("invalid address '{}'", url), "give a web address such as https://voisinage.thomery.fr");
+  if (!ok)
+    throw Error(fmt::format("invalid address '{}'", url),
+                "give a web address such as https://voisinage.thomery.fr");
 }
 
 }  // namespace voisinage

@@ -20,6 +20,6 @@ void ValidateEmail(const std::string& email);        ///< one '@', a dot in the 
 void ValidateRole(const std::string& role);          ///< one of Roles(), with a suggestion otherwise
 void ValidateTimezone(const std::string& timezone);  ///< an IANA zone known to the system (tzdata)
 void ValidateName(const std::string& what, const std::string& name);  ///< 1..120 characters, no control chars
-void ValidateUrl(const std::string& url);            ///< http:// or https://, a host, no spaces
+void ValidateUrl(const std::string& url);  ///< http:// or https://, a host, no spaces
 
 }  // namespace voisinage

@@ -76,7 +76,8 @@ TEST_CASE("malformed records are returned with an error, the rest is read") {
 
   Read unterminated = ReadAll("a,b\n1,ok\n2,\"never closed\n3,x\n");
   REQUIRE(unterminated.records.size() == 2);
-  CHECK_THAT(unterminated.records[1].error, Catch::Contains("unterminated quote") && Catch::Contains("line 3"));
+  CHECK_THAT(unterminated.records[1].error,
+             Catch::Contains("unterminated quote") && Catch::Contains("line 3"));
 
   CsvOptions small;
   small.max_record_bytes = 64;
@@ -90,7 +91,10 @@ TEST_CASE("malformed records are returned with an error, the rest is read") {
 TEST_CASE("empty, binary and UTF-16 files are refused") {
   CHECK_THROWS_WITH(ReadAll(""), Catch::Contains("is empty"));
   CHECK_THROWS_WITH(ReadAll(std::string("PK\x03\x04\0\0binary", 12)), Catch::Contains("binary file"));
-  CHECK_THROWS_WITH(ReadAll(std::string("\xFF\xFE" "a\0,\0b\0", 8)), Catch::Contains("UTF-16"));
+  CHECK_THROWS_WITH(ReadAll(std::string("\xFF\xFE"
+                                        "a\0,\0b\0",
+                                        8)),
+                    Catch::Contains("UTF-16"));
 }
 
 TEST_CASE("the pre-filter skips rows cheaply, quoted or not") {

@@ -21,8 +21,10 @@ TEST_CASE("codes are human-typable and stored only as hashes") {
   for (const NewInvitation& i : codes) {
     REQUIRE(i.code.size() == 9);
     CHECK(i.code[4] == '-');
-    for (char c : i.code.substr(0, 4) + i.code.substr(5)) CHECK(kInvitationAlphabet.find(c) != std::string_view::npos);
-    SQLite::Statement query(db.sql(), "SELECT count(*) FROM invitation WHERE code_hash LIKE ? OR length(code_hash) != 64");
+    for (char c : i.code.substr(0, 4) + i.code.substr(5))
+      CHECK(kInvitationAlphabet.find(c) != std::string_view::npos);
+    SQLite::Statement query(
+        db.sql(), "SELECT count(*) FROM invitation WHERE code_hash LIKE ? OR length(code_hash) != 64");
     query.bind(1, "%" + NormaliseInvitationCode(i.code) + "%");
     query.executeStep();
     CHECK(query.getColumn(0).getInt() == 0);
@@ -56,7 +58,8 @@ TEST_CASE("revoked and expired codes are refused without echoing them") {
   RevokeInvitation(db, codes[0].id);
   CHECK_THROWS_WITH(RevokeInvitation(db, codes[0].id), Catch::Contains("already revoked"));
   CHECK_THROWS_WITH(RedeemInvitation(db, codes[0].code, "X", ""), Catch::Contains("revoked"));
-  db.sql().exec("UPDATE invitation SET expires_at = '2000-01-01T00:00:00Z' WHERE id = " + std::to_string(codes[1].id));
+  db.sql().exec("UPDATE invitation SET expires_at = '2000-01-01T00:00:00Z' WHERE id = " +
+                std::to_string(codes[1].id));
   try {
     RedeemInvitation(db, codes[1].code, "X", "");
     FAIL("an expired code was accepted");
@@ -75,5 +78,6 @@ TEST_CASE("the printable sheet is French and escapes what it prints") {
   CHECK_THAT(html, Catch::Contains("lang=\"fr\"") && Catch::Contains("&lt;script&gt;"));
   CHECK_THAT(html, !Catch::Contains("<script>"));
   for (const NewInvitation& i : codes) CHECK_THAT(html, Catch::Contains(i.code));
-  CHECK_THAT(InvitationsCsv(codes), Catch::StartsWith("code,neighbourhood,neighbourhood_name,expires_at\r\n"));
+  CHECK_THAT(InvitationsCsv(codes),
+             Catch::StartsWith("code,neighbourhood,neighbourhood_name,expires_at\r\n"));
 }

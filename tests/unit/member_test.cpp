@@ -11,17 +11,21 @@ TEST_CASE("members are found by id, #id or e-mail") {
   CHECK(FindMember(db, std::to_string(added.id)).display_name == "Lucie Bernard");
   CHECK(FindMember(db, "#" + std::to_string(added.id)).email == "lucie@example.fr");
   CHECK(FindMember(db, "LUCIE@example.fr").id == added.id);
-  CHECK_THROWS_WITH(FindMember(db, "nobody@example.fr"), Catch::Contains("unknown member 'nobody@example.fr'"));
+  CHECK_THROWS_WITH(FindMember(db, "nobody@example.fr"),
+                    Catch::Contains("unknown member 'nobody@example.fr'"));
   CHECK_THROWS_WITH(FindMember(db, "9999"), Catch::Contains("unknown member '#9999'"));
 }
 
 TEST_CASE("adding validates role, e-mail and uniqueness") {
   Db db = test::ThomeryDb();
   CHECK_THROWS_WITH(AddMember(db, {"A", "", "mayor", "", false}), Catch::Contains("unknown role 'mayor'"));
-  CHECK_THROWS_WITH(AddMember(db, {"A", "not-an-email", "resident", "", false}), Catch::Contains("invalid e-mail"));
+  CHECK_THROWS_WITH(AddMember(db, {"A", "not-an-email", "resident", "", false}),
+                    Catch::Contains("invalid e-mail"));
   AddMember(db, {"A", "a@example.fr", "resident", "", false});
-  CHECK_THROWS_WITH(AddMember(db, {"B", "A@example.fr", "resident", "", false}), Catch::Contains("already exists"));
-  CHECK_THROWS_WITH(AddMember(db, {"B", "", "resident", "nowhere", false}), Catch::Contains("unknown neighbourhood"));
+  CHECK_THROWS_WITH(AddMember(db, {"B", "A@example.fr", "resident", "", false}),
+                    Catch::Contains("already exists"));
+  CHECK_THROWS_WITH(AddMember(db, {"B", "", "resident", "nowhere", false}),
+                    Catch::Contains("unknown neighbourhood"));
 }
 
 TEST_CASE("roles change, removal is soft and final") {

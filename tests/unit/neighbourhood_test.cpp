@@ -11,8 +11,9 @@ using namespace voisinage;
 namespace {
 
 Area Square(double lon, double lat) {
-  return Area::FromGeoJson({{"type", "Polygon"},
-                            {"coordinates", {{{lon, lat}, {lon + 1, lat}, {lon + 1, lat + 1}, {lon, lat + 1}, {lon, lat}}}}});
+  return Area::FromGeoJson(
+      {{"type", "Polygon"},
+       {"coordinates", {{{lon, lat}, {lon + 1, lat}, {lon + 1, lat + 1}, {lon, lat + 1}, {lon, lat}}}}});
 }
 
 }  // namespace

@@ -42,14 +42,20 @@ TEST_CASE("files that are not voisinage databases are refused untouched") {
     CHECK(std::filesystem::file_size(dir.File("text.db")) == 30);
   }
   SECTION("another application's SQLite file") {
-    { SQLite::Database other(dir.File("other.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-      other.exec("CREATE TABLE t(x)"); }
-    CHECK_THROWS_WITH(Db::Open(dir.File("other.db"), OpenMode::kCreate), Catch::Contains("not a voisinage one"));
+    {
+      SQLite::Database other(dir.File("other.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      other.exec("CREATE TABLE t(x)");
+    }
+    CHECK_THROWS_WITH(Db::Open(dir.File("other.db"), OpenMode::kCreate),
+                      Catch::Contains("not a voisinage one"));
   }
   SECTION("a newer schema") {
-    { Db db = Db::Open(dir.File("new.db"), OpenMode::kCreate);
-      db.sql().exec("PRAGMA user_version = 999"); }
-    CHECK_THROWS_WITH(Db::Open(dir.File("new.db"), OpenMode::kExisting), Catch::Contains("newer than this voisinage"));
+    {
+      Db db = Db::Open(dir.File("new.db"), OpenMode::kCreate);
+      db.sql().exec("PRAGMA user_version = 999");
+    }
+    CHECK_THROWS_WITH(Db::Open(dir.File("new.db"), OpenMode::kExisting),
+                      Catch::Contains("newer than this voisinage"));
   }
 }
 
@@ -66,8 +72,9 @@ TEST_CASE("db check finds broken foreign keys") {
   Db db = test::ThomeryDb();
   CHECK(CheckDb(db).ok());
   db.sql().exec("PRAGMA foreign_keys = OFF");
-  db.sql().exec("INSERT INTO member (display_name, role, neighbourhood_id, created_at, updated_at) "
-                "VALUES ('x', 'resident', 999, '', '')");
+  db.sql().exec(
+      "INSERT INTO member (display_name, role, neighbourhood_id, created_at, updated_at) "
+      "VALUES ('x', 'resident', 999, '', '')");
   DbCheck check = CheckDb(db);
   REQUIRE_FALSE(check.ok());
   CHECK_THAT(check.problems.front(), Catch::Contains("member"));

@@ -9,7 +9,9 @@
 
 namespace voisinage::test {
 
-inline std::string SourcePath(const std::string& relative) { return std::string(VOISINAGE_SOURCE_DIR) + "/" + relative; }
+inline std::string SourcePath(const std::string& relative) {
+  return std::string(VOISINAGE_SOURCE_DIR) + "/" + relative;
+}
 
 /// An in-memory database with examples/thomery.yaml applied.
 inline Db ThomeryDb() {
@@ -27,7 +29,9 @@ class TempDir {
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
   std::string File(const std::string& name) const { return (path_ / name).string(); }
-  void Write(const std::string& name, const std::string& content) const { std::ofstream(path_ / name) << content; }
+  void Write(const std::string& name, const std::string& content) const {
+    std::ofstream(path_ / name) << content;
+  }
 
  private:
   std::filesystem::path path_;

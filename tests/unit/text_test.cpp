@@ -35,10 +35,12 @@ TEST_CASE("CSV fields are quoted only when needed") {
 }
 
 TEST_CASE("templates escape, and refuse unknown fields and bad syntax with a line") {
-  nlohmann::json data = {{"name", "<b>&"}, {"items", {{{"label", "un"}}, {{"label", "deux"}}}}, {"none", nullptr}};
+  nlohmann::json data = {
+      {"name", "<b>&"}, {"items", {{{"label", "un"}}, {{"label", "deux"}}}}, {"none", nullptr}};
   CHECK(RenderMustache("t", "{{name}}|{{#items}}{{label}},{{/items}}", data) == "&lt;b&gt;&amp;|un,deux,");
   CHECK(RenderMustache("t", "{{#none}}x{{/none}}{{^none}}rien{{/none}}", data) == "rien");
   CHECK_THROWS_WITH(RenderMustache("t", "a\n{{nom}}", data), Catch::Contains("line 2: unknown field 'nom'"));
   CHECK_THROWS_WITH(RenderMustache("t", "a\nb\n{{#items}}x", data), Catch::Contains("template 't': line 3"));
-  CHECK_THROWS_WITH(RenderMustache("t", "{{#items}}{{nope}}{{/items}}", data), Catch::Contains("unknown field 'nope'"));
+  CHECK_THROWS_WITH(RenderMustache("t", "{{#items}}{{nope}}{{/items}}", data),
+                    Catch::Contains("unknown field 'nope'"));
 }

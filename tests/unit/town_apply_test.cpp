@@ -10,9 +10,13 @@ using namespace voisinage;
 
 namespace {
 
-TownFile Thomery() { return LoadTownFile(test::SourcePath("examples/thomery.yaml")); }
+TownFile Thomery() {
+  return LoadTownFile(test::SourcePath("examples/thomery.yaml"));
+}
 
-int Count(Db& db, const std::string& sql) { return db.sql().execAndGet(sql).getInt(); }
+int Count(Db& db, const std::string& sql) {
+  return db.sql().execAndGet(sql).getInt();
+}
 
 }  // namespace
 
@@ -97,6 +101,7 @@ TEST_CASE("a town file listing a merged slug is refused and nothing is written")
   MergeNeighbourhoods(db, file.neighbourhoods[0].slug, file.neighbourhoods[1].slug);
   file.categories[0].name = "Changed";
   CHECK_THROWS_WITH(ApplyTownFile(db, file, false), Catch::Contains("was merged into"));
-  CHECK(db.sql().execAndGet("SELECT name FROM grievance_category WHERE code = '" + file.categories[0].code + "'")
+  CHECK(db.sql()
+            .execAndGet("SELECT name FROM grievance_category WHERE code = '" + file.categories[0].code + "'")
             .getString() != "Changed");
 }

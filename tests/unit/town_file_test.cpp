@@ -14,7 +14,9 @@ const std::string kMinimal = R"(town:
   postcodes: ["77810"]
 )";
 
-TownFile Parse(const std::string& yaml) { return ParseTownFile(yaml, "town.yaml"); }
+TownFile Parse(const std::string& yaml) {
+  return ParseTownFile(yaml, "town.yaml");
+}
 
 }  // namespace
 
@@ -58,7 +60,8 @@ TEST_CASE("values are validated") {
   CHECK_NOTHROW(Parse(with_town("01053", "01000")));
   CHECK_THROWS_WITH(Parse(with_town("7746", "77810")), Catch::Contains("invalid INSEE code '7746'"));
   CHECK_THROWS_WITH(Parse(with_town("2C123", "77810")), Catch::Contains("invalid INSEE code"));
-  CHECK_THROWS_WITH(Parse(with_town("77463", "7781")), Catch::Contains("line 4") && Catch::Contains("invalid postcode"));
+  CHECK_THROWS_WITH(Parse(with_town("77463", "7781")),
+                    Catch::Contains("line 4") && Catch::Contains("invalid postcode"));
   CHECK_THROWS_WITH(Parse(kMinimal + "  timezone: Europe/Thomery\n"), Catch::Contains("unknown time zone"));
   CHECK_THROWS_WITH(Parse(kMinimal + "staff:\n  - {name: A, email: a@b.fr, role: moderateur}\n"),
                     Catch::Contains("unknown role 'moderateur'") && Catch::Contains("'moderator'"));
@@ -69,27 +72,33 @@ TEST_CASE("values are validated") {
 }
 
 TEST_CASE("duplicates are refused at the second occurrence") {
-  CHECK_THROWS_WITH(Parse(kMinimal + "neighbourhoods:\n  - {slug: by, name: By}\n  - {slug: by, name: By 2}\n"),
-                    Catch::Contains("line 7") && Catch::Contains("duplicate slug 'by'"));
   CHECK_THROWS_WITH(
-      Parse(kMinimal + "staff:\n  - {name: A, email: a@b.fr, role: admin}\n  - {name: B, email: a@b.fr, role: admin}\n"),
+      Parse(kMinimal + "neighbourhoods:\n  - {slug: by, name: By}\n  - {slug: by, name: By 2}\n"),
+      Catch::Contains("line 7") && Catch::Contains("duplicate slug 'by'"));
+  CHECK_THROWS_WITH(
+      Parse(kMinimal +
+            "staff:\n  - {name: A, email: a@b.fr, role: admin}\n  - {name: B, email: a@b.fr, role: admin}\n"),
       Catch::Contains("duplicate e-mail 'a@b.fr'"));
 }
 
 TEST_CASE("polygons inline or from a file relative to the town file") {
   test::TempDir dir;
   dir.Write("by.geojson", R"({"type":"Polygon","coordinates":[[[2,48],[3,48],[3,49],[2,48]]]})");
-  dir.Write("town.yaml", kMinimal + "neighbourhoods:\n  - slug: by\n    name: By\n    polygon: by.geojson\n"
-                                    "  - slug: bourg\n    name: Bourg\n    polygon:\n      type: Polygon\n"
-                                    "      coordinates: [[[4, 48], [5, 48], [5, 49], [4, 48]]]\n");
+  dir.Write("town.yaml", kMinimal +
+                             "neighbourhoods:\n  - slug: by\n    name: By\n    polygon: by.geojson\n"
+                             "  - slug: bourg\n    name: Bourg\n    polygon:\n      type: Polygon\n"
+                             "      coordinates: [[[4, 48], [5, 48], [5, 49], [4, 48]]]\n");
   TownFile file = LoadTownFile(dir.File("town.yaml"));
   REQUIRE(file.neighbourhoods.size() == 2);
   CHECK(file.neighbourhoods[0].area->Contains({2.6, 48.2}));
   CHECK(file.neighbourhoods[1].area->Contains({4.6, 48.2}));
 
-  dir.Write("bad.yaml", kMinimal + "neighbourhoods:\n  - slug: by\n    name: By\n    polygon:\n      type: Polygon\n"
-                                   "      coordinates: [[[4, 48], [5, 48], [5, 49]]]\n");
-  CHECK_THROWS_WITH(LoadTownFile(dir.File("bad.yaml")), Catch::Contains("line 9") && Catch::Contains("at least four"));
-  dir.Write("missing.yaml", kMinimal + "neighbourhoods:\n  - {slug: by, name: By, polygon: nowhere.geojson}\n");
+  dir.Write("bad.yaml", kMinimal +
+                            "neighbourhoods:\n  - slug: by\n    name: By\n    polygon:\n      type: Polygon\n"
+                            "      coordinates: [[[4, 48], [5, 48], [5, 49]]]\n");
+  CHECK_THROWS_WITH(LoadTownFile(dir.File("bad.yaml")),
+                    Catch::Contains("line 9") && Catch::Contains("at least four"));
+  dir.Write("missing.yaml",
+            kMinimal + "neighbourhoods:\n  - {slug: by, name: By, polygon: nowhere.geojson}\n");
   CHECK_THROWS_WITH(LoadTownFile(dir.File("missing.yaml")), Catch::Contains("cannot read polygon file"));
 }

@@ -1,0 +1,131 @@
+#include <catch2/catch.hpp>
+
+#include "lib/registry/directory.h"
+#include "lib/registry/import.h"
+#include "lib/registry/naf.h"
+#include "lib/registry/row_mapper.h"
+#include "lib/text/fold.h"
+#include "test_support.h"
+
+using namespace voisinage;
+
+namespace {
+
+const std::string kSamples = std::string(VOISINAGE_SOURCE_DIR) + "/../shared/data/registries/";
+
+class Collect final : public ImportObserver {
+ public:
+  void OnReject(const RejectedRow& row) override { rejected.push_back(row); }
+  std::vector<RejectedRow> rejected;
+};
+
+ImportSummary Import(Db& db, const std::string& kind, const std::string& path,
+                     std::vector<std::string> communes = {"all"}, Collect* collect = nullptr) {
+  ImportRequest request;
+  request.kind = kind;
+  request.path = path;
+  request.communes = std::move(communes);
+  Collect ignore;
+  return RunImport(db, request, collect ? *collect : ignore);
+}
+
+}  // namespace
+
+TEST_CASE("identifiers: SIRET Luhn, RNA numbers, phones") {
+  CHECK(IsValidSiret("55201350000038"));
+  CHECK_FALSE(IsValidSiret("55201350000039"));
+  CHECK_FALSE(IsValidSiret("5520135000003"));
+  CHECK(IsValidSiret("35600000000048"));  // La Poste: digits add up to a multiple of 5
+  CHECK(IsValidRnaNumber("W9T1002867"));
+  CHECK_FALSE(IsValidRnaNumber("751P00085568"));
+  CHECK(NormalisePhone("01 64 70 80 90") == "+33164708090");
+  CHECK(NormalisePhone("+33 6 12 34 56 78") == "+33612345678");
+  CHECK(NormalisePhone("0033164708090") == "+33164708090");
+  CHECK_THROWS_AS(NormalisePhone("12 34"), RowRejected);
+}
+
+TEST_CASE("Lambert-93 to WGS84") {
+  double lat = 0, lon = 0;
+  Lambert93ToWgs84(700000, 6600000, lat, lon);  // the projection's origin
+  CHECK(lat == Approx(46.5).margin(1e-6));
+  CHECK(lon == Approx(3.0).margin(1e-6));
+  Lambert93ToWgs84(652469, 6862035, lat, lon);  // Paris, as IGN gives it
+  CHECK(lat == Approx(48.8566).margin(0.0005));
+  CHECK(lon == Approx(2.3522).margin(0.0005));
+}
+
+TEST_CASE("folding for search and sorting") {
+  CHECK(Fold("ÉPICERIE du Cœur") == "epicerie du coeur");
+  CHECK(Fold("L’Œuf à la Coque") == "l'oeuf a la coque");
+  CHECK(Fold("Straße") == "strasse");
+}
+
+TEST_CASE("NAF codes and the local-shop list") {
+  CHECK(NormaliseNafCode("4722z") == "47.22Z");
+  CHECK(NafLabel("47.22Z").find("viande") != std::string::npos);
+  CHECK(IsLocalShopNaf("10.71C"));
+  CHECK_FALSE(IsLocalShopNaf("68.20B"));
+}
+
+TEST_CASE("the real SIRENE sample imports, and re-imports unchanged") {
+  Db db = test::ThomeryDb();
+  ImportSummary first = Import(db, "merchant", kSamples + "sirene_geo_2024_sample.csv");
+  CHECK(first.read == 40);
+  CHECK(first.rejected == 0);
+  CHECK(first.inserted + first.skipped == 40);
+  CHECK(first.encoding == "utf-8");
+  ImportSummary second = Import(db, "merchant", kSamples + "sirene_geo_2024_sample.csv");
+  CHECK(second.unchanged == first.inserted);
+  CHECK(second.inserted == 0);
+  DirectoryEntry doras = GetDirectoryEntry(db, "01585179300917");
+  CHECK(doras.name == "DORAS MENEO");
+  CHECK(doras.activity_code == "46.73A");
+  CHECK(doras.lat.has_value());
+  CHECK(SearchDirectory(db, {"doras", "", "", "", false, 10}).size() == 2);
+}
+
+TEST_CASE("the RNA samples never import personal data") {
+  Db db = test::ThomeryDb();
+  ImportSummary waldec = Import(db, "association", kSamples + "rna_waldec_2015_sample.csv");
+  CHECK(waldec.inserted == 2);  // the dissolved one is skipped
+  CHECK(waldec.skipped == 1);
+  ImportSummary import = Import(db, "association", kSamples + "rna_import_2015_sample.csv");
+  CHECK(import.format == "rna-import");
+  CHECK(import.inserted == 3);
+  DirectoryEntry indigo = GetDirectoryEntry(db, "W751085568");
+  CHECK(indigo.name == "INDIGO");
+  CHECK(indigo.declared_on.empty());  // 0001-01-01
+  CHECK(
+      db.sql().execAndGet("SELECT count(*) FROM directory_entry WHERE phone != '' OR email != ''").getInt() ==
+      0);
+}
+
+TEST_CASE("rows are rejected with their line, the rest committed; --strict writes nothing") {
+  test::TempDir dir;
+  const std::string header =
+      "siret,etatAdministratifEtablissement,codeCommuneEtablissement,codePostalEtablissement,"
+      "libelleCommuneEtablissement,activitePrincipaleEtablissement,enseigne1Etablissement,"
+      "denominationUsuelleEtablissement,numeroVoieEtablissement,typeVoieEtablissement,"
+      "libelleVoieEtablissement\n";
+  dir.Write("s.csv", header + "55201350000038,A,77463,77810,THOMERY,47.22Z,BOUCHERIE,,3,RUE,DE BY\n" +
+                         "55201350000039,A,77463,77810,THOMERY,47.22Z,BAD LUHN,,3,RUE,DE BY\n" +
+                         "55201350000038,A,77463,77810,THOMERY\n");
+  Db db = test::ThomeryDb();
+  Collect collect;
+  ImportSummary summary = Import(db, "merchant", dir.File("s.csv"), {}, &collect);
+  CHECK(summary.inserted == 1);
+  REQUIRE(collect.rejected.size() == 2);
+  CHECK(collect.rejected[0].line == 3);
+  CHECK_THAT(collect.rejected[0].reason, Catch::Contains("invalid SIRET"));
+  CHECK(collect.rejected[1].line == 4);
+  CHECK_THAT(collect.rejected[1].reason, Catch::Contains("5 fields, the header has 11"));
+
+  Db strict_db = test::ThomeryDb();
+  ImportRequest strict;
+  strict.kind = "merchant";
+  strict.path = dir.File("s.csv");
+  strict.strict = true;
+  CHECK_THROWS_WITH(RunImport(strict_db, strict, collect), Catch::Contains("nothing was imported"));
+  CHECK(strict_db.sql().execAndGet("SELECT count(*) FROM directory_entry").getInt() == 0);
+  CHECK(strict_db.sql().execAndGet("SELECT count(*) FROM import_run").getInt() == 0);
+}
