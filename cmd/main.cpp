@@ -22,6 +22,9 @@ void SetupMember(CLI::App& app, Invocation& invocation);
 void SetupInvite(CLI::App& app, Invocation& invocation);
 void SetupImport(CLI::App& app, Invocation& invocation);
 void SetupDirectory(CLI::App& app, Invocation& invocation);
+void SetupPost(CLI::App& app, Invocation& invocation);
+void SetupReport(CLI::App& app, Invocation& invocation);
+void SetupMod(CLI::App& app, Invocation& invocation);
 void SetupDb(CLI::App& app, Invocation& invocation);
 
 namespace {
@@ -40,7 +43,10 @@ struct Command {
 constexpr Command kCommands[] = {
     {"init", SetupInit},           {"town", SetupTown},     {"neighbourhood", SetupNeighbourhood},
     {"member", SetupMember},       {"invite", SetupInvite}, {"import", SetupImport},
-    {"directory", SetupDirectory}, {"db", SetupDb},
+    {"directory", SetupDirectory},
+    {"post", SetupPost},
+    {"report", SetupReport},
+    {"mod", SetupMod}, {"db", SetupDb},
 };
 
 void PrintError(const std::string& message, const std::string& hint) {

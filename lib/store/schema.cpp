@@ -167,9 +167,120 @@ CREATE VIRTUAL TABLE directory_search USING fts5(text, tokenize = 'unicode61 rem
                                                  content = '');
 )sql";
 
+// Posts, reports, moderation cases and decisions, and the append-only audit log.
+const char* const kModerationSchema = R"sql(
+CREATE TABLE post (
+  id               INTEGER PRIMARY KEY,
+  neighbourhood_id INTEGER NOT NULL REFERENCES neighbourhood(id),
+  author_id        INTEGER NOT NULL REFERENCES member(id),
+  parent_id        INTEGER REFERENCES post(id),  -- a reply
+  kind             TEXT NOT NULL CHECK (kind = 'offer' OR kind = 'request' OR kind = 'event' OR
+                                        kind = 'announcement' OR kind = 'discussion' OR kind = 'lost_found' OR
+                                        kind = 'reply'),
+  subkind          TEXT NOT NULL DEFAULT '',     -- lend | give | swap | help for offers and requests
+  title            TEXT NOT NULL DEFAULT '',
+  body             TEXT NOT NULL,
+  event_at         TEXT NOT NULL DEFAULT '',
+  event_place      TEXT NOT NULL DEFAULT '',
+  status           TEXT NOT NULL DEFAULT 'visible' CHECK (status = 'visible' OR status = 'held' OR
+                                                          status = 'hidden' OR status = 'removed'),
+  locked           INTEGER NOT NULL DEFAULT 0,   -- no more replies
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL
+);
+CREATE INDEX post_feed ON post(neighbourhood_id, status, id);
+CREATE INDEX post_by_author ON post(author_id);
+CREATE INDEX post_replies ON post(parent_id);
+
+-- One case per reported target (a post or a member); it gathers the reports and the decisions.
+CREATE TABLE moderation_case (
+  id           INTEGER PRIMARY KEY,
+  target_type  TEXT NOT NULL CHECK (target_type = 'post' OR target_type = 'member'),
+  target_id    INTEGER NOT NULL,
+  status       TEXT NOT NULL DEFAULT 'open' CHECK (status = 'open' OR status = 'closed'),
+  score        REAL NOT NULL DEFAULT 0,
+  urgent       INTEGER NOT NULL DEFAULT 0,
+  reporters    INTEGER NOT NULL DEFAULT 0,
+  auto_hidden  INTEGER NOT NULL DEFAULT 0,
+  version      INTEGER NOT NULL DEFAULT 0,  -- bumped by every change: concurrent moderators detect each other
+  claimed_by   INTEGER REFERENCES member(id),
+  claimed_until TEXT,
+  opened_at    TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  closed_at    TEXT,
+  UNIQUE (target_type, target_id)
+);
+CREATE INDEX moderation_case_queue ON moderation_case(status, urgent, score);
+
+CREATE TABLE report (
+  id             INTEGER PRIMARY KEY,
+  case_id        INTEGER NOT NULL REFERENCES moderation_case(id),
+  reporter_id    INTEGER REFERENCES member(id),  -- NULL for an automated flag (word rule)
+  reason         TEXT NOT NULL,
+  details        TEXT NOT NULL DEFAULT '',
+  snapshot       TEXT NOT NULL,                  -- JSON: the target as it was when reported
+  weight         REAL NOT NULL,                  -- what this report added to the case's score
+  notifier_name  TEXT NOT NULL DEFAULT '',       -- legal notices (reason 'illegal', DSA art. 16)
+  notifier_email TEXT NOT NULL DEFAULT '',
+  good_faith     INTEGER NOT NULL DEFAULT 0,
+  outcome        TEXT NOT NULL DEFAULT '',       -- upheld | dismissed, once decided
+  created_at     TEXT NOT NULL,
+  UNIQUE (case_id, reporter_id)
+);
+CREATE INDEX report_by_reporter ON report(reporter_id);
+
+-- Every decision, with its statement of reasons (JSON), automated or not.
+CREATE TABLE decision (
+  id           INTEGER PRIMARY KEY,
+  case_id      INTEGER REFERENCES moderation_case(id),
+  target_type  TEXT NOT NULL,
+  target_id    INTEGER NOT NULL,
+  action       TEXT NOT NULL,
+  reason       TEXT NOT NULL,
+  note         TEXT NOT NULL DEFAULT '',
+  moderator_id INTEGER REFERENCES member(id),    -- NULL when automated
+  automated    INTEGER NOT NULL DEFAULT 0,
+  until        TEXT,
+  statement    TEXT NOT NULL,
+  undone_at    TEXT,
+  created_at   TEXT NOT NULL
+);
+CREATE INDEX decision_by_target ON decision(target_type, target_id);
+
+-- Restrictions on members (silence, suspension, ban) and strikes; expired ones are ignored when read.
+CREATE TABLE restriction (
+  id          INTEGER PRIMARY KEY,
+  member_id   INTEGER NOT NULL REFERENCES member(id),
+  kind        TEXT NOT NULL CHECK (kind = 'warning' OR kind = 'silence' OR kind = 'suspension' OR kind = 'ban'),
+  decision_id INTEGER NOT NULL REFERENCES decision(id),
+  starts_at   TEXT NOT NULL,
+  until       TEXT,                               -- NULL: permanent (ban) or a warning's strike expiry
+  lifted_at   TEXT
+);
+CREATE INDEX restriction_by_member ON restriction(member_id);
+
+-- Append-only: every moderation and administrative action, each entry chained to the previous by a hash.
+CREATE TABLE audit_log (
+  id        INTEGER PRIMARY KEY,
+  at        TEXT NOT NULL,
+  actor     TEXT NOT NULL,     -- "member:12", "system", "cli"
+  action    TEXT NOT NULL,
+  target    TEXT NOT NULL,     -- "post:4", "case:2", "member:7"...
+  reason    TEXT NOT NULL DEFAULT '',
+  details   TEXT NOT NULL DEFAULT '{}',  -- JSON: before/after, note
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be changed'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be deleted'); END;
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "town, neighbourhoods, categories, word rules, members, invitations", kTownSchema},
     {2, "directory of shops and associations, import runs", kDirectorySchema},
+    {3, "posts, reports, moderation cases, decisions, restrictions, audit log", kModerationSchema},
 };
 
 }  // namespace

@@ -1,0 +1,229 @@
+// voisinage mod: the moderator's terminal — queue, show, decisions, the audit log (and word rules, in
+// cmd/mod_rules.cpp).
+
+#include "cmd/mod.h"
+#include "lib/moderation/audit_log.h"
+#include "lib/moderation/moderation.h"
+
+namespace voisinage {
+
+namespace {
+
+struct QueueOptions {
+  QueueFilter filter;
+  bool json = false;
+};
+struct ShowOptions {
+  int64_t id = 0;
+  bool json = false;
+};
+struct DecideOptions {
+  DecisionRequest request;
+  bool json = false;
+};
+struct LogOptions {
+  AuditFilter filter;
+  bool json = false;
+};
+struct VerifyOptions {
+  bool json = false;
+};
+
+std::string Age(const std::string& since) {
+  const auto seconds = (Now() - ParseIso(since)).count();
+  if (seconds < 3600) return fmt::format("{}m", seconds / 60);
+  if (seconds < 86400) return fmt::format("{}h", seconds / 3600);
+  return fmt::format("{}d", seconds / 86400);
+}
+
+int RunQueue(const QueueOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  std::vector<Case> cases = ModerationQueue(db, options.filter);
+  if (options.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const Case& c : cases) out.push_back(ToJson(c));
+    PrintJson(out);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const Case& c : cases)
+    rows.push_back({std::to_string(c.id), Age(c.opened_at), fmt::format("{:.1f}", c.score),
+                    std::string(c.urgent ? "URGENT " : "") + (c.auto_hidden ? "hidden " : "") +
+                        fmt::format("{}", fmt::join(c.reasons, ",")),
+                    fmt::format("{}:{}", c.target_type, c.target_id), c.excerpt, c.neighbourhood});
+  PrintTable({"CASE", "AGE", "SCORE", "REASONS", "TARGET", "EXCERPT", "NEIGHBOURHOOD"}, rows);
+  return 0;
+}
+
+void PrintCase(const nlohmann::json& c) {
+  auto text = [](const nlohmann::json& value) {
+    return Printable(value.is_string() ? value.get<std::string>() : value.dump());
+  };
+  std::cout << fmt::format("case {} · {} · {} · score {} · {} reporter(s){}{}\n", text(c["id"]), text(c["target"]),
+                           text(c["status"]), text(c["score"]), text(c["reporters"]),
+                           c["urgent"].get<bool>() ? " · URGENT" : "",
+                           c["auto_hidden"].get<bool>() ? " · hidden automatically" : "");
+  auto post = [&](const char* heading, const nlohmann::json& p) {
+    if (!p.is_object()) return;
+    std::cout << heading << '\n';
+    if (p.contains("body")) {
+      std::cout << fmt::format("  {} by {} ({}), {}\n", text(p["kind"]), text(p["author"]["display_name"]),
+                               text(p["status"]), text(p["created_at"]));
+      if (!p["title"].get<std::string>().empty()) std::cout << "  " << text(p["title"]) << '\n';
+      std::cout << "  " << text(p["body"]) << '\n';
+    } else {
+      std::cout << "  member " << text(p["display_name"]) << " (" << text(p["role"]) << ")\n";
+    }
+  };
+  post("as reported:", c["as_reported"]);
+  post("now:", c["now"]);
+  std::cout << "reports:\n";
+  for (const auto& r : c["reports"])
+    std::cout << fmt::format("  {} {} by {} ({}): {}{}\n", text(r["created_at"]), text(r["reason"]),
+                             text(r["reporter"]["display_name"]), text(r["reporter"]["role"]), text(r["details"]),
+                             r.contains("legal_notice") ? " [legal notice]" : "");
+  const auto& history = c["author_history"];
+  std::cout << fmt::format("author's history: {} other case(s), {} restriction(s)\n", history["cases"].size(),
+                           history["restrictions"].size());
+  for (const auto& r : history["restrictions"])
+    std::cout << fmt::format("  {} since {}{}\n", text(r["kind"]), text(r["since"]),
+                             r["until"].get<std::string>().empty() ? "" : " until " + text(r["until"]));
+  if (!c["decisions"].empty()) std::cout << "decisions:\n";
+  for (const auto& d : c["decisions"])
+    std::cout << fmt::format("  {} {} ({}){}\n", text(d["created_at"]), text(d["action"]), text(d["reason"]),
+                             d["automated"].get<bool>() ? ", automated" : "");
+}
+
+int RunShow(const ShowOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  nlohmann::json c = ShowCase(db, options.id);
+  options.json ? PrintJson(c) : PrintCase(c);
+  return 0;
+}
+
+int RunDecide(const DecideOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  Decision d = Decide(db, options.request);
+  if (options.json)
+    PrintJson(ToJson(d));
+  else
+    Say(invocation, fmt::format("decision {}: {} {}:{} ({}){}", d.id, d.action, d.target_type, d.target_id, d.reason,
+                                d.case_id ? fmt::format(", case {} closed", d.case_id) : ""));
+  return 0;
+}
+
+int RunLog(const LogOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  std::vector<AuditEntry> entries = ListAudit(db, options.filter);
+  if (options.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const AuditEntry& e : entries) out.push_back(ToJson(e));
+    PrintJson(out);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const AuditEntry& e : entries)
+    rows.push_back({std::to_string(e.id), e.at, e.actor, e.action, e.target, e.reason});
+  PrintTable({"ID", "AT", "ACTOR", "ACTION", "TARGET", "REASON"}, rows);
+  return 0;
+}
+
+int RunVerify(const VerifyOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  int64_t checked = 0;
+  std::optional<AuditBreak> broken = VerifyAudit(db, &checked);
+  if (options.json)
+    PrintJson({{"ok", !broken}, {"checked", checked},
+               {"broken_at", broken ? nlohmann::json(broken->id) : nlohmann::json(nullptr)},
+               {"problem", broken ? nlohmann::json(broken->problem) : nlohmann::json(nullptr)}});
+  if (broken)
+    throw Error(fmt::format("the audit log is broken at entry {}: {}", broken->id, broken->problem),
+                "the log was changed outside voisinage; restore a backup to find out what");
+  if (!options.json) Say(invocation, fmt::format("ok: {} entries, every link intact", checked));
+  return 0;
+}
+
+void AddDecision(CLI::App* mod, Invocation& invocation, const std::string& action, const std::string& description,
+                 bool on_member) {
+  auto options = std::make_shared<DecideOptions>();
+  options->request.action = action;
+  CLI::App* c = mod->add_subcommand(action, description);
+  c->add_option(on_member ? "member" : "case", options->request.target,
+                on_member ? "Member id or e-mail" : "Case id (or post:ID)")
+      ->required();
+  c->add_option("--reason", options->request.reason, "Ground: spam, scam, harassment, hate, ... or other")
+      ->option_text("CODE")
+      ->required();
+  c->add_option("--note", options->request.note, "Facts, for the statement of reasons")->option_text("TEXT");
+  c->add_option("--as", options->request.moderator, "The moderator deciding (default: $VOISINAGE_MODERATOR)")
+      ->option_text("MODERATOR")
+      ->envname("VOISINAGE_MODERATOR")
+      ->required();
+  if (action == "silence" || action == "suspend")
+    c->add_option("--until", options->request.until, "End of the restriction: YYYY-MM-DD")
+        ->option_text("DATE")
+        ->required();
+  if (!on_member)
+    c->add_option("--expect-version", options->request.expected_version,
+                  "Refuse if the case changed since this version (as shown by mod show --json)")
+        ->option_text("N");
+  AddJsonFlag(c, options->json);
+  OnRun(c, invocation, options, RunDecide);
+}
+
+}  // namespace
+
+void SetupMod(CLI::App& app, Invocation& invocation) {
+  CLI::App* mod = app.add_subcommand("mod", "Moderate: the queue of cases, decisions, word rules, the audit log");
+  mod->require_subcommand(1);
+
+  auto queue = std::make_shared<QueueOptions>();
+  CLI::App* q = mod->add_subcommand("queue", "Cases by priority: urgent, hidden automatically, score and age");
+  q->add_option("--status", queue->filter.status, "open (default), closed or all")
+      ->option_text("STATUS")
+      ->check(CLI::IsMember({"open", "closed", "all"}));
+  q->add_option("--reason", queue->filter.reason, "Only cases with a report for this reason")->option_text("REASON");
+  q->add_option("--neighbourhood", queue->filter.neighbourhood, "Only this neighbourhood")->option_text("SLUG");
+  q->add_option("--kind", queue->filter.kind, "post or member")
+      ->option_text("post|member")
+      ->check(CLI::IsMember({"post", "member"}));
+  q->add_option("--since", queue->filter.since, "Only cases opened since DATE")->option_text("DATE");
+  q->add_option("--limit", queue->filter.limit, "At most N cases (default 50)")->option_text("N");
+  AddJsonFlag(q, queue->json);
+  OnRun(q, invocation, queue, RunQueue);
+
+  auto show = std::make_shared<ShowOptions>();
+  CLI::App* s = mod->add_subcommand("show", "A case: the target as reported and now, reports, history, decisions");
+  s->add_option("case", show->id, "Case id")->required();
+  AddJsonFlag(s, show->json);
+  OnRun(s, invocation, show, RunShow);
+
+  AddDecision(mod, invocation, "dismiss", "Close a case without action (an automatic hiding is undone)", false);
+  AddDecision(mod, invocation, "hide", "Hide the reported post and close the case", false);
+  AddDecision(mod, invocation, "restore", "Show the reported post again and close the case", false);
+  AddDecision(mod, invocation, "remove", "Remove the reported post and close the case", false);
+  AddDecision(mod, invocation, "lock", "Close the reported post to replies and close the case", false);
+  AddDecision(mod, invocation, "warn", "Warn a member (a strike that expires after 90 days)", true);
+  AddDecision(mod, invocation, "silence", "Stop a member posting until a date", true);
+  AddDecision(mod, invocation, "suspend", "Suspend a member's account until a date", true);
+  AddDecision(mod, invocation, "ban", "Close a member's account for good", true);
+  AddDecision(mod, invocation, "unsuspend", "Lift a member's silence, suspension or ban", true);
+
+  SetupModRules(*mod, invocation);
+
+  auto log = std::make_shared<LogOptions>();
+  CLI::App* l = mod->add_subcommand("log", "The append-only audit log of moderation and administration");
+  l->add_option("--since", log->filter.since, "Entries from DATE")->option_text("DATE");
+  l->add_option("--actor", log->filter.actor, "Only this actor, e.g. member:3 or system")->option_text("ACTOR");
+  l->add_option("--target", log->filter.target, "Only this target, e.g. post:12")->option_text("TARGET");
+  l->add_option("--limit", log->filter.limit, "At most N entries (default 100)")->option_text("N");
+  AddJsonFlag(l, log->json);
+  OnRun(l, invocation, log, RunLog);
+
+  auto verify = std::make_shared<VerifyOptions>();
+  CLI::App* v = l->add_subcommand("verify", "Check the hash chain; exit 1 at the first broken link");
+  AddJsonFlag(v, verify->json);
+  OnRun(v, invocation, verify, RunVerify);
+}
+
+}  // namespace voisinage

@@ -1,0 +1,119 @@
+#include "lib/moderation/audit_log.h"
+
+#include <sodium.h>
+
+#include "lib/clock.h"
+#include "lib/error.h"
+
+namespace voisinage {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kGenesis = "0000000000000000000000000000000000000000000000000000000000000000";
+
+// The hash covers the previous hash and every field, each length-prefixed so no two entries can collide by
+// moving text from one field to the next.
+std::string Hash(const std::string& prev_hash, const AuditEntry& e) {
+  if (sodium_init() < 0) throw Error("cannot initialise libsodium");
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  const std::string details = e.details.dump();
+  for (const std::string* field : {&prev_hash, &e.at, &e.actor, &e.action, &e.target, &e.reason, &details}) {
+    const std::string length = std::to_string(field->size()) + ":";
+    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(length.data()), length.size());
+    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(field->data()), field->size());
+  }
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  char hex[sizeof digest * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+AuditEntry Read(SQLite::Statement& row) {
+  AuditEntry e;
+  e.id = row.getColumn(0).getInt64();
+  e.at = row.getColumn(1).getString();
+  e.actor = row.getColumn(2).getString();
+  e.action = row.getColumn(3).getString();
+  e.target = row.getColumn(4).getString();
+  e.reason = row.getColumn(5).getString();
+  e.details = json::parse(row.getColumn(6).getString(), nullptr, false);
+  e.prev_hash = row.getColumn(7).getString();
+  e.hash = row.getColumn(8).getString();
+  return e;
+}
+
+const char* const kSelect = "SELECT id, at, actor, action, target, reason, details, prev_hash, hash FROM audit_log";
+
+}  // namespace
+
+AuditEntry AppendAudit(Db& db, const std::string& actor, const std::string& action, const std::string& target,
+                       const std::string& reason, const json& details) {
+  AuditEntry entry;
+  entry.at = NowIso();
+  entry.actor = actor;
+  entry.action = action;
+  entry.target = target;
+  entry.reason = reason;
+  entry.details = details.is_null() ? json::object() : details;
+  SQLite::Statement last(db.sql(), "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1");
+  entry.prev_hash = last.executeStep() ? last.getColumn(0).getString() : kGenesis;
+  entry.hash = Hash(entry.prev_hash, entry);
+  SQLite::Statement insert(db.sql(),
+                           "INSERT INTO audit_log (at, actor, action, target, reason, details, prev_hash, hash) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  int i = 1;
+  for (const std::string* field : {&entry.at, &entry.actor, &entry.action, &entry.target, &entry.reason})
+    insert.bind(i++, *field);
+  insert.bind(i++, entry.details.dump());
+  insert.bind(i++, entry.prev_hash);
+  insert.bind(i++, entry.hash);
+  insert.exec();
+  entry.id = db.sql().getLastInsertRowid();
+  return entry;
+}
+
+std::vector<AuditEntry> ListAudit(Db& db, const AuditFilter& filter) {
+  std::string sql = std::string(kSelect) + " WHERE 1";
+  if (!filter.since.empty()) sql += " AND at >= :since";
+  if (!filter.actor.empty()) sql += " AND actor = :actor";
+  if (!filter.target.empty()) sql += " AND target = :target";
+  sql += " ORDER BY id LIMIT :limit";
+  SQLite::Statement query(db.sql(), sql);
+  if (!filter.since.empty()) query.bind(":since", FormatIso(ParseIso(filter.since)));
+  if (!filter.actor.empty()) query.bind(":actor", filter.actor);
+  if (!filter.target.empty()) query.bind(":target", filter.target);
+  query.bind(":limit", filter.limit);
+  std::vector<AuditEntry> entries;
+  while (query.executeStep()) entries.push_back(Read(query));
+  return entries;
+}
+
+std::optional<AuditBreak> VerifyAudit(Db& db, int64_t* checked) {
+  SQLite::Statement query(db.sql(), std::string(kSelect) + " ORDER BY id");
+  std::string expected_prev = kGenesis;
+  int64_t count = 0;
+  while (query.executeStep()) {
+    AuditEntry e = Read(query);
+    ++count;
+    if (checked) *checked = count;
+    if (e.prev_hash != expected_prev)
+      return AuditBreak{e.id, "its link to the previous entry is broken (an entry was removed or inserted)"};
+    if (e.details.is_discarded() || Hash(e.prev_hash, e) != e.hash)
+      return AuditBreak{e.id, "its content does not match its hash (the entry was altered)"};
+    expected_prev = e.hash;
+  }
+  if (checked) *checked = count;
+  return std::nullopt;
+}
+
+json ToJson(const AuditEntry& e) {
+  return {{"id", e.id},         {"at", e.at},         {"actor", e.actor},          {"action", e.action},
+          {"target", e.target}, {"reason", e.reason}, {"details", e.details},      {"hash", e.hash},
+          {"prev_hash", e.prev_hash}};
+}
+
+}  // namespace voisinage

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/store/db.h"
+
+namespace voisinage {
+
+/// One entry of the append-only audit log.
+struct AuditEntry {
+  int64_t id = 0;
+  std::string at;
+  std::string actor;   ///< "member:12", "system"...
+  std::string action;  ///< "post.hide", "case.dismiss", "report.add"...
+  std::string target;  ///< "post:4", "case:2", "member:7"
+  std::string reason;
+  nlohmann::json details = nlohmann::json::object();
+  std::string prev_hash;
+  std::string hash;
+};
+
+/// Appends an entry inside the caller's transaction, chained to the last one: hash = SHA-256 of the previous
+/// hash and the entry's fields. The database refuses UPDATE and DELETE on the log (triggers).
+AuditEntry AppendAudit(Db& db, const std::string& actor, const std::string& action, const std::string& target,
+                       const std::string& reason, const nlohmann::json& details);
+
+struct AuditFilter {
+  std::string since;  ///< ISO date or timestamp
+  std::string actor;
+  std::string target;
+  int limit = 100;
+};
+
+/// Entries matching the filter, oldest first.
+std::vector<AuditEntry> ListAudit(Db& db, const AuditFilter& filter);
+
+/// The first entry whose hash does not match its content or its predecessor; nullopt when the chain is whole.
+struct AuditBreak {
+  int64_t id;
+  std::string problem;
+};
+std::optional<AuditBreak> VerifyAudit(Db& db, int64_t* checked = nullptr);
+
+nlohmann::json ToJson(const AuditEntry& entry);
+
+}  // namespace voisinage

@@ -1,0 +1,573 @@
+#include "lib/moderation/moderation.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "lib/clock.h"
+#include "lib/moderation/audit_log.h"
+#include "lib/moderation/post.h"
+#include "lib/text/suggest.h"
+#include "lib/town/member.h"
+#include "lib/town/neighbourhood.h"
+#include "lib/town/town.h"
+#include "lib/town/validation.h"
+
+namespace voisinage {
+
+using nlohmann::json;
+
+const std::vector<std::string>& ReportReasons() {
+  static const std::vector<std::string> reasons = {"spam",    "scam",   "harassment", "hate",    "defamation", "privacy",
+                                                   "danger",  "minors", "off_topic",  "illegal", "other"};
+  return reasons;
+}
+
+double ReasonSeverity(const std::string& reason) {
+  if (reason == "danger" || reason == "minors") return 5;
+  if (reason == "hate") return 3;
+  if (reason == "off_topic") return 0.5;
+  if (reason == "spam" || reason == "other") return 1;
+  return 2;  // scam, harassment, defamation, privacy, illegal
+}
+
+namespace {
+
+void ValidateReason(const std::string& reason) {
+  const auto& reasons = ReportReasons();
+  if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end())
+    throw Error(fmt::format("unknown reason '{}'{}", reason, DidYouMean(reason, reasons)),
+                "reasons: spam, scam, harassment, hate, defamation, privacy, danger, minors, off_topic, illegal, other");
+}
+
+int64_t ParseId(std::string_view text, const char* what) {
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id <= 0)
+    throw Error(fmt::format("invalid {} '{}'", what, text));
+  return id;
+}
+
+std::string Excerpt(const std::string& text) {
+  if (text.size() <= 60) return text;
+  size_t cut = 57;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  return text.substr(0, cut) + "...";
+}
+
+// How much a member's report weighs: by role, and by how often their past reports were upheld.
+double ReporterWeight(Db& db, const Member& reporter) {
+  double weight = reporter.role == "moderator" || reporter.role == "admin" ? 3 : reporter.role == "townhall" ? 2 : 1;
+  SQLite::Statement history(db.sql(),
+                            "SELECT count(*) FILTER (WHERE outcome = 'upheld'), count(*) FILTER (WHERE outcome != '') "
+                            "FROM report WHERE reporter_id = ?");
+  history.bind(1, reporter.id);
+  history.executeStep();
+  const int64_t upheld = history.getColumn(0).getInt64(), decided = history.getColumn(1).getInt64();
+  if (decided >= 3) weight *= 0.5 + double(upheld) / double(decided);  // 0.5 (never right) to 1.5 (always)
+  return weight;
+}
+
+// The case of a target: the existing one (reopened if closed) or a new one.
+int64_t OpenCase(Db& db, const std::string& type, int64_t id) {
+  const std::string now = NowIso();
+  SQLite::Statement upsert(db.sql(), R"sql(
+    INSERT INTO moderation_case (target_type, target_id, opened_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+    ON CONFLICT (target_type, target_id) DO UPDATE SET
+      status = 'open', closed_at = NULL, updated_at = ?3, version = version + 1,
+      opened_at = CASE WHEN status = 'closed' THEN ?3 ELSE opened_at END
+    RETURNING id)sql");
+  upsert.bind(1, type);
+  upsert.bind(2, id);
+  upsert.bind(3, now);
+  upsert.executeStep();
+  return upsert.getColumn(0).getInt64();
+}
+
+json Snapshot(Db& db, const std::string& type, int64_t id) {
+  if (type == "post") return ToJson(GetPost(db, id));
+  Member m = FindMember(db, std::to_string(id));
+  return {{"id", m.id}, {"display_name", m.display_name}, {"role", m.role}, {"neighbourhood", m.neighbourhood}};
+}
+
+int64_t InsertReport(Db& db, int64_t case_id, std::optional<int64_t> reporter, const std::string& reason,
+                     const std::string& details, const json& snapshot, double weight, const NewReport* notice) {
+  SQLite::Statement insert(db.sql(), R"sql(
+    INSERT INTO report (case_id, reporter_id, reason, details, snapshot, weight, notifier_name, notifier_email,
+                        good_faith, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+  insert.bind(1, case_id);
+  if (reporter) insert.bind(2, *reporter);
+  insert.bind(3, reason);
+  insert.bind(4, details);
+  insert.bind(5, snapshot.dump());
+  insert.bind(6, weight);
+  insert.bind(7, notice ? notice->notifier_name : "");
+  insert.bind(8, notice ? notice->notifier_email : "");
+  insert.bind(9, notice && notice->good_faith ? 1 : 0);
+  insert.bind(10, NowIso());
+  insert.exec();
+  const int64_t id = db.sql().getLastInsertRowid();
+  // The case's figures follow from its reports.
+  SQLite::Statement update(db.sql(), R"sql(
+    UPDATE moderation_case SET
+      score = (SELECT coalesce(sum(weight), 0) FROM report WHERE case_id = ?1),
+      reporters = (SELECT count(DISTINCT reporter_id) FROM report WHERE case_id = ?1),
+      urgent = EXISTS (SELECT 1 FROM report WHERE case_id = ?1 AND reason IN ('danger', 'minors')),
+      updated_at = ?2, version = version + 1
+    WHERE id = ?1)sql");
+  update.bind(1, case_id);
+  update.bind(2, NowIso());
+  update.exec();
+  return id;
+}
+
+Case ReadCase(Db& db, int64_t id) {
+  SQLite::Statement query(db.sql(), R"sql(
+    SELECT c.id, c.target_type, c.target_id, c.status, c.score, c.urgent, c.auto_hidden, c.reporters, c.version,
+           c.opened_at, c.updated_at, coalesce(c.closed_at, ''),
+           (SELECT group_concat(DISTINCT reason) FROM report WHERE case_id = c.id),
+           CASE c.target_type WHEN 'post' THEN (SELECT CASE p.title WHEN '' THEN p.body ELSE p.title END
+                                                FROM post p WHERE p.id = c.target_id)
+                              ELSE (SELECT display_name FROM member WHERE id = c.target_id) END,
+           CASE c.target_type WHEN 'post' THEN (SELECT n.slug FROM post p JOIN neighbourhood n
+                                                ON n.id = p.neighbourhood_id WHERE p.id = c.target_id)
+                              ELSE (SELECT n.slug FROM member m JOIN neighbourhood n ON n.id = m.neighbourhood_id
+                                    WHERE m.id = c.target_id) END
+    FROM moderation_case c WHERE c.id = ?)sql");
+  query.bind(1, id);
+  if (!query.executeStep())
+    throw Error(fmt::format("unknown case '{}'", id), "list open cases with 'voisinage mod queue'");
+  Case c;
+  c.id = query.getColumn(0).getInt64();
+  c.target_type = query.getColumn(1).getString();
+  c.target_id = query.getColumn(2).getInt64();
+  c.status = query.getColumn(3).getString();
+  c.score = query.getColumn(4).getDouble();
+  c.urgent = query.getColumn(5).getInt() != 0;
+  c.auto_hidden = query.getColumn(6).getInt() != 0;
+  c.reporters = query.getColumn(7).getInt64();
+  c.version = query.getColumn(8).getInt64();
+  c.opened_at = query.getColumn(9).getString();
+  c.updated_at = query.getColumn(10).getString();
+  c.closed_at = query.getColumn(11).getString();
+  std::string reasons = query.getColumn(12).getString();
+  for (size_t start = 0; start < reasons.size();) {
+    size_t comma = std::min(reasons.find(',', start), reasons.size());
+    c.reasons.push_back(reasons.substr(start, comma - start));
+    start = comma + 1;
+  }
+  c.excerpt = Excerpt(query.getColumn(13).getString());
+  c.neighbourhood = query.getColumn(14).getString();
+  return c;
+}
+
+// The statement of reasons the author receives (in French: it is for residents).
+json Statement(const std::string& action, const std::string& target_type, const std::string& reason,
+               const std::string& until, bool automated, const std::string& facts) {
+  static const std::map<std::string, std::string> kRestriction = {
+      {"hide", "contenu masqué"},          {"remove", "contenu supprimé"},
+      {"lock", "réponses fermées"},        {"warn", "avertissement"},
+      {"silence", "publication suspendue"}, {"suspend", "compte suspendu"},
+      {"ban", "compte fermé définitivement"}, {"dismiss", "aucune restriction"},
+      {"restore", "contenu rétabli"},       {"unsuspend", "restrictions levées"}};
+  return {{"restriction", kRestriction.count(action) ? kRestriction.at(action) : action},
+          {"scope", target_type == "post" ? "la publication signalée" : "le compte du membre"},
+          {"duration", until.empty() ? (action == "ban" ? "définitive" : "sans limite de durée") : "jusqu'au " + until},
+          {"facts", facts},
+          {"ground", reason == "illegal" ? "contenu illicite (signalement au titre de l'article 16 du DSA)"
+                                         : "règles de la communauté de la commune : " + reason},
+          {"automated_detection", automated},
+          {"automated_decision", automated},
+          {"appeal", "Vous pouvez contester cette décision auprès de la mairie pendant six mois."}};
+}
+
+// Hides a post automatically when its case reaches the town's threshold (never town hall or moderators'
+// posts, never on legal notices alone). Returns whether it did.
+bool MaybeAutoHide(Db& db, int64_t case_id) {
+  Case c = ReadCase(db, case_id);
+  if (c.target_type != "post" || c.auto_hidden) return false;
+  std::optional<Town> town = FindTown(db);
+  if (!town) return false;
+  bool reached = (town->auto_hide_score && c.score >= *town->auto_hide_score) ||
+                 (town->auto_hide_reporters && c.reporters >= *town->auto_hide_reporters);
+  if (!reached) return false;
+  if (c.reasons == std::vector<std::string>{"illegal"}) return false;  // a legal notice needs a human
+  Post post = GetPost(db, c.target_id);
+  if (post.status != "visible" || IsStaffRole(post.author_role)) return false;
+  WritePostStatus(db, post.id, "hidden");
+  const std::string facts = fmt::format("{} signalement(s) de {} membre(s), score {:.1f} (seuil de la commune atteint)",
+                                        c.reasons.size(), c.reporters, c.score);
+  json statement = Statement("hide", "post", c.reasons.front(), "", true, facts);
+  SQLite::Statement insert(db.sql(), R"sql(
+    INSERT INTO decision (case_id, target_type, target_id, action, reason, automated, statement, created_at)
+    VALUES (?, 'post', ?, 'hide', ?, 1, ?, ?))sql");
+  insert.bind(1, case_id);
+  insert.bind(2, post.id);
+  insert.bind(3, c.reasons.front());
+  insert.bind(4, statement.dump());
+  insert.bind(5, NowIso());
+  insert.exec();
+  SQLite::Statement mark(db.sql(), "UPDATE moderation_case SET auto_hidden = 1, version = version + 1 WHERE id = ?");
+  mark.bind(1, case_id);
+  mark.exec();
+  AppendAudit(db, "system", "post.hide", fmt::format("post:{}", post.id), c.reasons.front(),
+              {{"automated", true}, {"case", case_id}, {"score", c.score}, {"reporters", c.reporters}});
+  return true;
+}
+
+}  // namespace
+
+ReportOutcome AddReport(Db& db, const NewReport& report) {
+  ValidateReason(report.reason);
+  if (report.details.size() > 2000) throw Error("the details are longer than 2000 bytes");
+  if (report.reason == "illegal") {
+    // A notice of illegal content must identify its author and state good faith (EU DSA art. 16).
+    if (report.notifier_name.empty() || report.notifier_email.empty() || report.details.empty() || !report.good_faith)
+      throw Error("a report of illegal content is a legal notice: it needs the notifier's name and e-mail, an "
+                  "explanation and a statement of good faith",
+                  "give --notifier-name, --notifier-email, --details and --good-faith");
+    ValidateEmail(report.notifier_email);
+  }
+  auto transaction = db.Write();
+  Member reporter = FindMember(db, report.reporter);
+  if (!reporter.removed_at.empty()) throw Error(fmt::format("member '#{}' has been removed", reporter.id));
+  std::string type = "post";
+  std::string_view id_text = report.target;
+  if (id_text.starts_with("post:")) id_text.remove_prefix(5);
+  else if (id_text.starts_with("member:")) {
+    type = "member";
+    id_text.remove_prefix(7);
+  }
+  const int64_t target_id = ParseId(id_text, "target");
+  if (type == "post") {
+    Post post = GetPost(db, target_id);
+    if (post.author_id == reporter.id) throw Error("members cannot report their own posts");
+  } else {
+    FindMember(db, std::to_string(target_id));
+    if (target_id == reporter.id) throw Error("members cannot report themselves");
+  }
+  const int64_t case_id = OpenCase(db, type, target_id);
+  SQLite::Statement dup(db.sql(), "SELECT 1 FROM report WHERE case_id = ? AND reporter_id = ?");
+  dup.bind(1, case_id);
+  dup.bind(2, reporter.id);
+  if (dup.executeStep())
+    throw Error(fmt::format("member '#{}' has already reported {} {}", reporter.id, type, target_id),
+                "a member reports a target once; add details to the case with 'voisinage mod show'");
+  const double weight = ReporterWeight(db, reporter) * ReasonSeverity(report.reason);
+  ReportOutcome outcome;
+  outcome.report_id = InsertReport(db, case_id, reporter.id, report.reason, report.details,
+                                   Snapshot(db, type, target_id), weight, &report);
+  outcome.auto_hidden = MaybeAutoHide(db, case_id);
+  AppendAudit(db, fmt::format("member:{}", reporter.id), "report.add", fmt::format("{}:{}", type, target_id),
+              report.reason, {{"case", case_id}, {"report", outcome.report_id}, {"weight", weight}});
+  transaction.commit();
+  outcome.moderation_case = ReadCase(db, case_id);
+  return outcome;
+}
+
+int64_t FlagPost(Db& db, int64_t post_id, const std::string& rule) {
+  const int64_t case_id = OpenCase(db, "post", post_id);
+  InsertReport(db, case_id, std::nullopt, "other", fmt::format("word rule '{}' (flag)", rule),
+               Snapshot(db, "post", post_id), ReasonSeverity("other"), nullptr);
+  return case_id;
+}
+
+std::vector<Case> ModerationQueue(Db& db, const QueueFilter& filter) {
+  std::string sql = "SELECT c.id FROM moderation_case c WHERE 1";
+  if (!filter.status.empty() && filter.status != "all") sql += " AND c.status = :status";
+  if (!filter.kind.empty()) sql += " AND c.target_type = :kind";
+  if (!filter.reason.empty()) {
+    ValidateReason(filter.reason);
+    sql += " AND EXISTS (SELECT 1 FROM report r WHERE r.case_id = c.id AND r.reason = :reason)";
+  }
+  int64_t neighbourhood_id = 0;
+  if (!filter.neighbourhood.empty()) {
+    neighbourhood_id = ResolveNeighbourhood(db, filter.neighbourhood).id;
+    sql += " AND ((c.target_type = 'post' AND (SELECT neighbourhood_id FROM post WHERE id = c.target_id) = :n) OR "
+           "(c.target_type = 'member' AND (SELECT neighbourhood_id FROM member WHERE id = c.target_id) = :n))";
+  }
+  if (!filter.since.empty()) sql += " AND c.opened_at >= :since";
+  // Priority: urgent, then hidden automatically (waiting for a human), then score plus a point a day of age.
+  sql += " ORDER BY c.urgent DESC, c.auto_hidden DESC, c.score + (julianday('now') - julianday(c.opened_at)) DESC, "
+         "c.id LIMIT :limit";
+  SQLite::Statement query(db.sql(), sql);
+  if (!filter.status.empty() && filter.status != "all") query.bind(":status", filter.status);
+  if (!filter.kind.empty()) query.bind(":kind", filter.kind);
+  if (!filter.reason.empty()) query.bind(":reason", filter.reason);
+  if (neighbourhood_id) query.bind(":n", neighbourhood_id);
+  if (!filter.since.empty()) query.bind(":since", FormatIso(ParseIso(filter.since)));
+  query.bind(":limit", filter.limit);
+  std::vector<int64_t> ids;
+  while (query.executeStep()) ids.push_back(query.getColumn(0).getInt64());
+  std::vector<Case> cases;
+  for (int64_t id : ids) cases.push_back(ReadCase(db, id));
+  return cases;
+}
+
+json ShowCase(Db& db, int64_t case_id) {
+  Case c = ReadCase(db, case_id);
+  json out = ToJson(c);
+  json reports = json::array();
+  SQLite::Statement query(db.sql(), R"sql(
+    SELECT r.id, coalesce(r.reporter_id, 0), coalesce(m.display_name, 'word rule'), coalesce(m.role, ''), r.reason,
+           r.details, r.snapshot, r.weight, r.notifier_name, r.notifier_email, r.good_faith, r.outcome, r.created_at
+    FROM report r LEFT JOIN member m ON m.id = r.reporter_id WHERE r.case_id = ? ORDER BY r.id)sql");
+  query.bind(1, case_id);
+  json first_snapshot;
+  while (query.executeStep()) {
+    json snapshot = json::parse(query.getColumn(6).getString(), nullptr, false);
+    if (first_snapshot.is_null()) first_snapshot = snapshot;
+    json r = {{"id", query.getColumn(0).getInt64()},
+              {"reporter", {{"id", query.getColumn(1).getInt64()}, {"display_name", query.getColumn(2).getString()},
+                            {"role", query.getColumn(3).getString()}}},
+              {"reason", query.getColumn(4).getString()},
+              {"details", query.getColumn(5).getString()},
+              {"weight", query.getColumn(7).getDouble()},
+              {"outcome", query.getColumn(11).getString()},
+              {"created_at", query.getColumn(12).getString()}};
+    if (!query.getColumn(8).getString().empty())
+      r["legal_notice"] = {{"name", query.getColumn(8).getString()}, {"email", query.getColumn(9).getString()},
+                           {"good_faith", query.getColumn(10).getInt() != 0}};
+    reports.push_back(r);
+  }
+  out["reports"] = reports;
+  out["as_reported"] = first_snapshot;
+  int64_t author_id = c.target_id;
+  if (c.target_type == "post") {
+    Post now = GetPost(db, c.target_id);
+    out["now"] = ToJson(now);
+    author_id = now.author_id;
+  } else {
+    out["now"] = Snapshot(db, "member", c.target_id);
+  }
+  // The author's history: other cases about them or their posts, and their restrictions.
+  json history = {{"cases", json::array()}, {"restrictions", json::array()}};
+  SQLite::Statement cases(db.sql(), R"sql(
+    SELECT c.id, c.target_type, c.target_id, c.status, c.opened_at FROM moderation_case c
+    WHERE c.id != ?1 AND ((c.target_type = 'member' AND c.target_id = ?2) OR
+          (c.target_type = 'post' AND c.target_id IN (SELECT id FROM post WHERE author_id = ?2)))
+    ORDER BY c.id DESC LIMIT 20)sql");
+  cases.bind(1, case_id);
+  cases.bind(2, author_id);
+  while (cases.executeStep())
+    history["cases"].push_back({{"id", cases.getColumn(0).getInt64()},
+                                {"target", fmt::format("{}:{}", cases.getColumn(1).getString(),
+                                                       cases.getColumn(2).getInt64())},
+                                {"status", cases.getColumn(3).getString()},
+                                {"opened_at", cases.getColumn(4).getString()}});
+  SQLite::Statement restrictions(db.sql(), R"sql(
+    SELECT kind, starts_at, coalesce(until, ''), coalesce(lifted_at, '') FROM restriction WHERE member_id = ?
+    ORDER BY id DESC)sql");
+  restrictions.bind(1, author_id);
+  while (restrictions.executeStep())
+    history["restrictions"].push_back({{"kind", restrictions.getColumn(0).getString()},
+                                       {"since", restrictions.getColumn(1).getString()},
+                                       {"until", restrictions.getColumn(2).getString()},
+                                       {"lifted_at", restrictions.getColumn(3).getString()}});
+  out["author_history"] = history;
+  json decisions = json::array();
+  for (const Decision& d : ListDecisions(db, case_id)) decisions.push_back(ToJson(d));
+  out["decisions"] = decisions;
+  return out;
+}
+
+Decision Decide(Db& db, const DecisionRequest& request) {
+  static const std::vector<std::string> kContent = {"dismiss", "hide", "restore", "remove", "lock"};
+  static const std::vector<std::string> kAccount = {"warn", "silence", "suspend", "ban", "unsuspend"};
+  const bool content = std::find(kContent.begin(), kContent.end(), request.action) != kContent.end();
+  const bool account = std::find(kAccount.begin(), kAccount.end(), request.action) != kAccount.end();
+  if (!content && !account) throw Error(fmt::format("unknown decision '{}'", request.action));
+  ValidateReason(request.reason);
+  if (request.note.size() > 2000) throw Error("the note is longer than 2000 bytes");
+  std::string until;
+  if (request.action == "silence" || request.action == "suspend") {
+    if (request.until.empty()) throw Error(fmt::format("'{}' needs --until DATE", request.action));
+    TimePoint end = ParseIso(request.until);
+    if (end <= Now()) throw Error(fmt::format("the date '{}' is in the past", request.until), "give a future date");
+    until = FormatIso(end);
+  }
+  auto transaction = db.Write();
+  Member moderator = FindMember(db, request.moderator);
+  if (moderator.role != "moderator" && moderator.role != "admin")
+    throw Error(fmt::format("member '#{}' is {}, not a moderator", moderator.id, moderator.role));
+
+  Decision d;
+  d.action = request.action;
+  d.reason = request.reason;
+  d.note = request.note;
+  d.until = until;
+  d.moderator_id = moderator.id;
+  std::string facts;
+  json before, after;
+  if (content) {
+    // "post:12" acts on the post's case, opened now if nobody reported it (a moderator's own initiative).
+    const int64_t case_id = request.target.starts_with("post:")
+                                ? OpenCase(db, "post", GetPost(db, ParseId(request.target.substr(5), "post")).id)
+                                : ParseId(request.target, "case");
+    Case c = ReadCase(db, case_id);
+    if (c.status == "closed") {
+      SQLite::Statement last(db.sql(), R"sql(
+        SELECT d.action, coalesce(m.display_name, 'automated'), d.created_at FROM decision d
+        LEFT JOIN member m ON m.id = d.moderator_id WHERE d.case_id = ? ORDER BY d.id DESC LIMIT 1)sql");
+      last.bind(1, c.id);
+      std::string by = last.executeStep() ? fmt::format(" ({} by {} at {})", last.getColumn(0).getString(),
+                                                        last.getColumn(1).getString(), last.getColumn(2).getString())
+                                          : "";
+      throw ConflictError(fmt::format("case {} is already closed{}", c.id, by), "nothing was changed");
+    }
+    if (request.expected_version >= 0 && request.expected_version != c.version)
+      throw ConflictError(fmt::format("case {} changed while you were looking at it (another moderator or a new "
+                                      "report)", c.id),
+                          "look at it again with 'voisinage mod show'; nothing was changed");
+    if (c.target_type != "post" && request.action != "dismiss")
+      throw Error(fmt::format("case {} is about a member: use warn, silence, suspend or ban on the member", c.id));
+    d.case_id = c.id;
+    d.target_type = c.target_type;
+    d.target_id = c.target_id;
+    facts = fmt::format("{} signalement(s) : {}", c.reporters, fmt::join(c.reasons, ", "));
+    if (c.target_type == "post") {
+      Post post = GetPost(db, c.target_id);
+      before = {{"status", post.status}, {"locked", post.locked}};
+      if (request.action == "hide") WritePostStatus(db, post.id, "hidden");
+      if (request.action == "remove") WritePostStatus(db, post.id, "removed");
+      if (request.action == "restore" || (request.action == "dismiss" && c.auto_hidden))
+        WritePostStatus(db, post.id, "visible");
+      if (request.action == "lock") {
+        SQLite::Statement lock(db.sql(), "UPDATE post SET locked = 1 WHERE id = ?");
+        lock.bind(1, post.id);
+        lock.exec();
+      }
+      Post now = GetPost(db, post.id);
+      after = {{"status", now.status}, {"locked", now.locked}};
+    }
+    SQLite::Statement close(db.sql(), R"sql(
+      UPDATE moderation_case SET status = 'closed', closed_at = ?1, updated_at = ?1, version = version + 1
+      WHERE id = ?2)sql");
+    close.bind(1, NowIso());
+    close.bind(2, c.id);
+    close.exec();
+    // Reporters' accuracy: their reports were upheld unless the case was dismissed or restored.
+    SQLite::Statement outcome(db.sql(), "UPDATE report SET outcome = ? WHERE case_id = ? AND outcome = ''");
+    outcome.bind(1, request.action == "dismiss" || request.action == "restore" ? "dismissed" : "upheld");
+    outcome.bind(2, c.id);
+    outcome.exec();
+  } else {
+    Member member = FindMember(db, request.target);
+    if (member.id == moderator.id) throw Error("moderators cannot decide about their own account");
+    if (request.action != "unsuspend" && IsStaffRole(member.role) && moderator.role != "admin")
+      throw Error(fmt::format("member '#{}' is {}: only an admin can restrict staff", member.id, member.role));
+    d.target_type = "member";
+    d.target_id = member.id;
+    before = {{"restriction", ActiveRestriction(db, member.id)}};
+    facts = request.note;
+  }
+  d.automated = false;
+  d.statement = Statement(d.action, d.target_type, d.reason, d.until, false, facts);
+  d.created_at = NowIso();
+  SQLite::Statement insert(db.sql(), R"sql(
+    INSERT INTO decision (case_id, target_type, target_id, action, reason, note, moderator_id, automated, until,
+                          statement, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?))sql");
+  if (d.case_id) insert.bind(1, d.case_id);
+  insert.bind(2, d.target_type);
+  insert.bind(3, d.target_id);
+  insert.bind(4, d.action);
+  insert.bind(5, d.reason);
+  insert.bind(6, d.note);
+  insert.bind(7, d.moderator_id);
+  if (!d.until.empty()) insert.bind(8, d.until);
+  insert.bind(9, d.statement.dump());
+  insert.bind(10, d.created_at);
+  insert.exec();
+  d.id = db.sql().getLastInsertRowid();
+  if (account) {
+    if (request.action == "unsuspend") {
+      SQLite::Statement lift(db.sql(), R"sql(
+        UPDATE restriction SET lifted_at = ?1 WHERE member_id = ?2 AND lifted_at IS NULL AND kind != 'warning')sql");
+      lift.bind(1, d.created_at);
+      lift.bind(2, d.target_id);
+      if (lift.exec() == 0) throw Error(fmt::format("member '#{}' has no restriction to lift", d.target_id));
+    } else {
+      const char* kind = request.action == "warn"      ? "warning"
+                         : request.action == "silence" ? "silence"
+                         : request.action == "suspend" ? "suspension"
+                                                       : "ban";
+      // A warning is a strike that expires after 90 days.
+      std::string expiry = request.action == "warn" ? FormatIso(Now() + std::chrono::days(90)) : d.until;
+      SQLite::Statement restrict(db.sql(), R"sql(
+        INSERT INTO restriction (member_id, kind, decision_id, starts_at, until) VALUES (?, ?, ?, ?, ?))sql");
+      restrict.bind(1, d.target_id);
+      restrict.bind(2, kind);
+      restrict.bind(3, d.id);
+      restrict.bind(4, d.created_at);
+      if (!expiry.empty()) restrict.bind(5, expiry);
+      restrict.exec();
+    }
+    after = {{"restriction", ActiveRestriction(db, d.target_id)}};
+  }
+  AppendAudit(db, fmt::format("member:{}", moderator.id), fmt::format("{}.{}", d.target_type, d.action),
+              fmt::format("{}:{}", d.target_type, d.target_id), d.reason,
+              {{"decision", d.id}, {"case", d.case_id}, {"note", d.note}, {"until", d.until}, {"before", before},
+               {"after", after}});
+  transaction.commit();
+  return d;
+}
+
+std::vector<Decision> ListDecisions(Db& db, int64_t case_id) {
+  SQLite::Statement query(db.sql(), R"sql(
+    SELECT id, coalesce(case_id, 0), target_type, target_id, action, reason, note, coalesce(moderator_id, 0),
+           automated, coalesce(until, ''), statement, created_at
+    FROM decision WHERE case_id = ? ORDER BY id DESC)sql");
+  query.bind(1, case_id);
+  std::vector<Decision> decisions;
+  while (query.executeStep()) {
+    Decision d;
+    d.id = query.getColumn(0).getInt64();
+    d.case_id = query.getColumn(1).getInt64();
+    d.target_type = query.getColumn(2).getString();
+    d.target_id = query.getColumn(3).getInt64();
+    d.action = query.getColumn(4).getString();
+    d.reason = query.getColumn(5).getString();
+    d.note = query.getColumn(6).getString();
+    d.moderator_id = query.getColumn(7).getInt64();
+    d.automated = query.getColumn(8).getInt() != 0;
+    d.until = query.getColumn(9).getString();
+    d.statement = json::parse(query.getColumn(10).getString(), nullptr, false);
+    d.created_at = query.getColumn(11).getString();
+    decisions.push_back(d);
+  }
+  return decisions;
+}
+
+json ToJson(const Case& c) {
+  return {{"id", c.id},
+          {"target", fmt::format("{}:{}", c.target_type, c.target_id)},
+          {"status", c.status},
+          {"score", c.score},
+          {"urgent", c.urgent},
+          {"auto_hidden", c.auto_hidden},
+          {"reporters", c.reporters},
+          {"reasons", c.reasons},
+          {"excerpt", c.excerpt},
+          {"neighbourhood", c.neighbourhood.empty() ? json(nullptr) : json(c.neighbourhood)},
+          {"version", c.version},
+          {"opened_at", c.opened_at},
+          {"updated_at", c.updated_at},
+          {"closed_at", c.closed_at.empty() ? json(nullptr) : json(c.closed_at)}};
+}
+
+json ToJson(const Decision& d) {
+  return {{"id", d.id},
+          {"case", d.case_id ? json(d.case_id) : json(nullptr)},
+          {"target", fmt::format("{}:{}", d.target_type, d.target_id)},
+          {"action", d.action},
+          {"reason", d.reason},
+          {"note", d.note},
+          {"moderator", d.moderator_id ? json(d.moderator_id) : json(nullptr)},
+          {"automated", d.automated},
+          {"until", d.until.empty() ? json(nullptr) : json(d.until)},
+          {"statement", d.statement},
+          {"created_at", d.created_at}};
+}
+
+}  // namespace voisinage
