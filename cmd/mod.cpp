@@ -55,9 +55,17 @@ int RunQueue(const QueueOptions& options, Invocation& invocation) {
   return 0;
 }
 
-void PrintCase(const nlohmann::json& c) {
-  auto text = [](const nlohmann::json& value) {
-    return Printable(value.is_string() ? value.get<std::string>() : value.dump());
+}  // namespace
+
+void PrintCase(const nlohmann::json& c, size_t max_text) {
+  auto text = [max_text](const nlohmann::json& value) {
+    std::string s = Printable(value.is_string() ? value.get<std::string>() : value.dump());
+    if (s.size() > max_text) {
+      size_t cut = max_text;
+      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+      s = s.substr(0, cut) + "...";
+    }
+    return s;
   };
   std::cout << fmt::format("case {} · {} · {} · score {} · {} reporter(s){}{}\n", text(c["id"]), text(c["target"]),
                            text(c["status"]), text(c["score"]), text(c["reporters"]),
@@ -94,10 +102,12 @@ void PrintCase(const nlohmann::json& c) {
                              d["automated"].get<bool>() ? ", automated" : "");
 }
 
+namespace {
+
 int RunShow(const ShowOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   nlohmann::json c = ShowCase(db, options.id);
-  options.json ? PrintJson(c) : PrintCase(c);
+  options.json ? PrintJson(c) : PrintCase(c, std::string::npos);
   return 0;
 }
 
@@ -210,6 +220,7 @@ void SetupMod(CLI::App& app, Invocation& invocation) {
   AddDecision(mod, invocation, "unsuspend", "Lift a member's silence, suspension or ban", true);
 
   SetupModRules(*mod, invocation);
+  SetupModTriage(*mod, invocation);
 
   auto log = std::make_shared<LogOptions>();
   CLI::App* l = mod->add_subcommand("log", "The append-only audit log of moderation and administration");

@@ -415,6 +415,15 @@ Decision Decide(Db& db, const DecisionRequest& request) {
                                           : "";
       throw ConflictError(fmt::format("case {} is already closed{}", c.id, by), "nothing was changed");
     }
+    SQLite::Statement claimed(db.sql(), R"sql(
+      SELECT m.display_name FROM moderation_case c JOIN member m ON m.id = c.claimed_by
+      WHERE c.id = ? AND c.claimed_by != ? AND c.claimed_until > ?)sql");
+    claimed.bind(1, c.id);
+    claimed.bind(2, moderator.id);
+    claimed.bind(3, NowIso());
+    if (claimed.executeStep())
+      throw ConflictError(fmt::format("case {} is being triaged by {}", c.id, claimed.getColumn(0).getString()),
+                          "wait for their decision, or take another case; nothing was changed");
     if (request.expected_version >= 0 && request.expected_version != c.version)
       throw ConflictError(fmt::format("case {} changed while you were looking at it (another moderator or a new "
                                       "report)", c.id),
@@ -441,7 +450,8 @@ Decision Decide(Db& db, const DecisionRequest& request) {
       after = {{"status", now.status}, {"locked", now.locked}};
     }
     SQLite::Statement close(db.sql(), R"sql(
-      UPDATE moderation_case SET status = 'closed', closed_at = ?1, updated_at = ?1, version = version + 1
+      UPDATE moderation_case SET status = 'closed', closed_at = ?1, updated_at = ?1, version = version + 1,
+        claimed_by = NULL, claimed_until = NULL
       WHERE id = ?2)sql");
     close.bind(1, NowIso());
     close.bind(2, c.id);
@@ -511,6 +521,91 @@ Decision Decide(Db& db, const DecisionRequest& request) {
                {"after", after}});
   transaction.commit();
   return d;
+}
+
+Decision UndoDecision(Db& db, int64_t decision_id, const std::string& moderator_ref) {
+  auto transaction = db.Write();
+  Member moderator = FindMember(db, moderator_ref);
+  if (moderator.role != "moderator" && moderator.role != "admin")
+    throw Error(fmt::format("member '#{}' is {}, not a moderator", moderator.id, moderator.role));
+  SQLite::Statement query(db.sql(), R"sql(
+    SELECT coalesce(case_id, 0), target_type, target_id, action, undone_at IS NOT NULL FROM decision WHERE id = ?)sql");
+  query.bind(1, decision_id);
+  if (!query.executeStep()) throw Error(fmt::format("unknown decision '{}'", decision_id));
+  const int64_t case_id = query.getColumn(0).getInt64();
+  const std::string type = query.getColumn(1).getString(), action = query.getColumn(3).getString();
+  const int64_t target = query.getColumn(2).getInt64();
+  if (query.getColumn(4).getInt()) throw Error(fmt::format("decision {} was already undone", decision_id));
+  if (action == "unsuspend") throw Error("an unsuspension cannot be undone: suspend the member again");
+  if (type == "post") {
+    if (action == "hide" || action == "remove") WritePostStatus(db, target, "visible");
+    if (action == "lock") {
+      SQLite::Statement unlock(db.sql(), "UPDATE post SET locked = 0 WHERE id = ?");
+      unlock.bind(1, target);
+      unlock.exec();
+    }
+    if (action == "dismiss" || action == "restore") {
+      // The case had auto-hidden the post: undoing the dismissal hides it again.
+      SQLite::Statement hidden(db.sql(), "SELECT auto_hidden FROM moderation_case WHERE id = ?");
+      hidden.bind(1, case_id);
+      if (hidden.executeStep() && hidden.getColumn(0).getInt()) WritePostStatus(db, target, "hidden");
+    }
+  } else {
+    SQLite::Statement lift(db.sql(), "UPDATE restriction SET lifted_at = ? WHERE decision_id = ? AND lifted_at IS NULL");
+    lift.bind(1, NowIso());
+    lift.bind(2, decision_id);
+    lift.exec();
+  }
+  if (case_id) {
+    SQLite::Statement reopen(db.sql(), R"sql(
+      UPDATE moderation_case SET status = 'open', closed_at = NULL, updated_at = ?1, version = version + 1
+      WHERE id = ?2)sql");
+    reopen.bind(1, NowIso());
+    reopen.bind(2, case_id);
+    reopen.exec();
+    SQLite::Statement outcome(db.sql(), "UPDATE report SET outcome = '' WHERE case_id = ?");
+    outcome.bind(1, case_id);
+    outcome.exec();
+  }
+  SQLite::Statement mark(db.sql(), "UPDATE decision SET undone_at = ? WHERE id = ?");
+  mark.bind(1, NowIso());
+  mark.bind(2, decision_id);
+  mark.exec();
+  AppendAudit(db, fmt::format("member:{}", moderator.id), "decision.undo", fmt::format("decision:{}", decision_id),
+              "", {{"action", action}, {"target", fmt::format("{}:{}", type, target)}, {"case", case_id}});
+  transaction.commit();
+  for (Decision& d : ListDecisions(db, case_id))
+    if (d.id == decision_id) return d;
+  Decision d;
+  d.id = decision_id;
+  d.action = action;
+  d.target_type = type;
+  d.target_id = target;
+  return d;
+}
+
+bool ClaimCase(Db& db, int64_t case_id, int64_t moderator_id, int minutes) {
+  auto transaction = db.Write();
+  SQLite::Statement claim(db.sql(), R"sql(
+    UPDATE moderation_case SET claimed_by = ?1, claimed_until = ?2
+    WHERE id = ?3 AND status = 'open' AND (claimed_by IS NULL OR claimed_by = ?1 OR claimed_until <= ?4))sql");
+  claim.bind(1, moderator_id);
+  claim.bind(2, FormatIso(Now() + std::chrono::minutes(minutes)));
+  claim.bind(3, case_id);
+  claim.bind(4, NowIso());
+  const bool claimed = claim.exec() == 1;
+  transaction.commit();
+  return claimed;
+}
+
+void ReleaseCase(Db& db, int64_t case_id, int64_t moderator_id) {
+  auto transaction = db.Write();
+  SQLite::Statement release(db.sql(), R"sql(
+    UPDATE moderation_case SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?)sql");
+  release.bind(1, case_id);
+  release.bind(2, moderator_id);
+  release.exec();
+  transaction.commit();
 }
 
 std::vector<Decision> ListDecisions(Db& db, int64_t case_id) {

@@ -97,6 +97,18 @@ struct Decision {
 /// close the case; acting on a closed case (another moderator was first) throws ConflictError.
 Decision Decide(Db& db, const DecisionRequest& request);
 
+/// Reverses a decision by a moderator (the post is shown again, the restriction lifted, the case reopened), in
+/// one transaction, logged. Throws Error when the decision is unknown, already undone, or automated and
+/// already superseded.
+Decision UndoDecision(Db& db, int64_t decision_id, const std::string& moderator);
+
+/// Claims an open case for `moderator` for `minutes`, so that two moderators triaging never get the same
+/// case; false when another moderator holds an unexpired claim or the case is closed.
+bool ClaimCase(Db& db, int64_t case_id, int64_t moderator_id, int minutes);
+
+/// Releases the moderator's claim on a case.
+void ReleaseCase(Db& db, int64_t case_id, int64_t moderator_id);
+
 /// The decisions taken, newest first.
 std::vector<Decision> ListDecisions(Db& db, int64_t case_id);
 
