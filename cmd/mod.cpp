@@ -1,7 +1,11 @@
 // voisinage mod: the moderator's terminal — queue, show, decisions, the audit log (and word rules, in
 // cmd/mod_rules.cpp).
 
+#include <sstream>
+
 #include "cmd/mod.h"
+#include "lib/atomic_file.h"
+#include "lib/moderation/dsa_export.h"
 #include "lib/moderation/audit_log.h"
 #include "lib/moderation/moderation.h"
 
@@ -27,6 +31,9 @@ struct LogOptions {
 };
 struct VerifyOptions {
   bool json = false;
+};
+struct ExportOptions {
+  std::string since, format = "jsonl", output;
 };
 
 std::string Age(const std::string& since) {
@@ -153,6 +160,19 @@ int RunVerify(const VerifyOptions& options, Invocation& invocation) {
   return 0;
 }
 
+int RunExport(const ExportOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  if (options.output.empty() || options.output == "-") {
+    ExportDecisions(db, options.since, options.format, std::cout);
+    return 0;
+  }
+  std::ostringstream text;
+  int64_t count = ExportDecisions(db, options.since, options.format, text);
+  WriteFileAtomically(options.output, text.str());
+  if (!invocation.global.quiet) std::cerr << fmt::format("wrote {} statement(s) of reasons to '{}'\n", count, options.output);
+  return 0;
+}
+
 void AddDecision(CLI::App* mod, Invocation& invocation, const std::string& action, const std::string& description,
                  bool on_member) {
   auto options = std::make_shared<DecideOptions>();
@@ -221,6 +241,18 @@ void SetupMod(CLI::App& app, Invocation& invocation) {
 
   SetupModRules(*mod, invocation);
   SetupModTriage(*mod, invocation);
+
+  auto export_options = std::make_shared<ExportOptions>();
+  CLI::App* e = mod->add_subcommand("export-decisions",
+                                    "Statements of reasons in the EU DSA Transparency Database's fields, no personal data");
+  e->add_option("--since", export_options->since, "Decisions taken since DATE (YYYY-MM-DD)")
+      ->option_text("DATE")
+      ->required();
+  e->add_option("--format", export_options->format, "jsonl (default) or csv")
+      ->option_text("jsonl|csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}));
+  e->add_option("-o,--output", export_options->output, "Write to FILE instead of standard output")->option_text("FILE");
+  OnRun(e, invocation, export_options, RunExport);
 
   auto log = std::make_shared<LogOptions>();
   CLI::App* l = mod->add_subcommand("log", "The append-only audit log of moderation and administration");

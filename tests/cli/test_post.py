@@ -7,7 +7,7 @@ import harness
 
 SANDRINE = "sandrine.petit@mairie-thomery.example.fr"  # moderator in examples/thomery.yaml
 MARIE = "marie.lefevre@mairie-thomery.example.fr"  # townhall, no neighbourhood
-UNSAFE = "<b>gras</b> '; DROP TABLE post;-- \x1b[31mrouge\x1b[0m\x1b]0;titre\x07 \u009b31mcsi\nligne 2"
+UNSAFE = "<b>gras</b> '; DROP TABLE post;-- \x1b[31mrouge\x1b[0m\x1b]0;titre\x07 \u009b31mcsi \u202eenrevni\nligne 2"
 
 
 class PostTest(harness.VoisinageTest):
@@ -167,12 +167,11 @@ class PostTest(harness.VoisinageTest):
 
     def test_block_rule_spelled_out_next_to_a_one_letter_word(self):
         # French puts one-letter words everywhere ("à", "a", "y", "d'", "l'"): they must not hide a spelled-out word.
-        before = self.snapshot()
         for body in ("espèce de c.o.n.n.a.r.d à la noix", "il a traité le voisin de c.o.n.n.a.r.d y compris",
                      "Quel S.A.L.O.P.E d'escroc"):
             with self.subTest(body=body):
                 self.fails("post", "add", "--as", self.lucie, "--body", body, message="(block)")
-        self.assertUnchanged(before)
+                self.assertEqual(self.query("SELECT body FROM post"), [])
 
     def test_hold_rule(self):
         result = self.ok("post", "add", "--as", self.lucie, "--body", "Payez par PayPal, c'est plus simple")
@@ -352,7 +351,7 @@ class PostTest(harness.VoisinageTest):
         for args in (["post", "show", post_id], ["post", "list"]):
             with self.subTest(args=args):
                 out = self.ok(*args).out
-                for control in ("\x1b", "\x07", "\u009b"):  # ESC, BEL and the one-character CSI
+                for control in ("\x1b", "\x07", "\u009b", "\u202e"):  # ESC, BEL, one-character CSI, bidi override
                     self.assertNotIn(control, out)
         shown = self.ok("post", "show", post_id).out
         self.assertIn("<b>gras</b> '; DROP TABLE post;--", shown)
