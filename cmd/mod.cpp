@@ -23,6 +23,30 @@ struct ShowOptions {
 };
 struct DecideOptions {
   DecisionRequest request;
+  std::string where;
+  bool dry_run = false;
+  bool json = false;
+};
+struct AppealAddOptions {
+  int64_t decision = 0;
+  std::string by, text;
+  bool json = false;
+};
+struct AppealListOptions {
+  std::string status;
+  bool json = false;
+};
+struct AppealDecideOptions {
+  int64_t appeal = 0;
+  bool uphold = false, reject = false;
+  std::string as, note;
+  bool json = false;
+};
+struct StatsOptions {
+  std::string since;
+  bool json = false;
+};
+struct ExpireOptions {
   bool json = false;
 };
 struct LogOptions {
@@ -120,6 +144,22 @@ int RunShow(const ShowOptions& options, Invocation& invocation) {
 
 int RunDecide(const DecideOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
+  if (!options.where.empty()) {
+    std::vector<Decision> all = DecideBulk(db, options.request, ParseBulkFilter(options.where), options.dry_run);
+    if (options.json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const Decision& d : all) out.push_back(ToJson(d));
+      PrintJson({{"dry_run", options.dry_run}, {"count", all.size()}, {"decisions", out}});
+      return 0;
+    }
+    std::cout << fmt::format("{} {} case(s) matching '{}'{}\n", options.dry_run ? "would " + options.request.action
+                                                                                 : options.request.action + ":",
+                             all.size(), Printable(options.where), options.dry_run ? " (dry run: nothing written)" : "");
+    for (const Decision& d : all)
+      std::cout << fmt::format("  case {} ({}:{})\n", d.case_id, d.target_type, d.target_id);
+    return 0;
+  }
+  if (options.request.target.empty()) throw Error("give a case, or --where FILTER for a bulk decision");
   Decision d = Decide(db, options.request);
   if (options.json)
     PrintJson(ToJson(d));
@@ -173,14 +213,69 @@ int RunExport(const ExportOptions& options, Invocation& invocation) {
   return 0;
 }
 
+int RunAppealAdd(const AppealAddOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  Appeal a = AddAppeal(db, options.decision, options.by, options.text);
+  options.json ? PrintJson(ToJson(a)) : Say(invocation, fmt::format("appeal {} against decision {} recorded", a.id, a.decision_id));
+  return 0;
+}
+
+int RunAppealList(const AppealListOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  std::vector<Appeal> appeals = ListAppeals(db, options.status);
+  if (options.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const Appeal& a : appeals) out.push_back(ToJson(a));
+    PrintJson(out);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const Appeal& a : appeals)
+    rows.push_back({std::to_string(a.id), std::to_string(a.decision_id), "#" + std::to_string(a.appellant_id), a.status,
+                    a.created_at, a.text.substr(0, 50)});
+  PrintTable({"APPEAL", "DECISION", "BY", "STATUS", "CREATED", "TEXT"}, rows);
+  return 0;
+}
+
+int RunAppealDecide(const AppealDecideOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  Appeal a = DecideAppeal(db, options.appeal, options.uphold ? "uphold" : "reject", options.as, options.note);
+  options.json ? PrintJson(ToJson(a))
+               : Say(invocation, fmt::format("appeal {} {}{}", a.id, a.status,
+                                             a.status == "upheld" ? ": the decision is reversed" : ""));
+  return 0;
+}
+
+int RunStats(const StatsOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  nlohmann::json stats = ModerationStats(db, options.since);
+  if (options.json) {
+    PrintJson(stats);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, value] : stats.items())
+    rows.push_back({key, value.is_string() ? value.get<std::string>() : value.dump()});
+  PrintTable({"FIGURE", "VALUE"}, rows);
+  return 0;
+}
+
+int RunExpire(const ExpireOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  int64_t lifted = ExpireRestrictions(db);
+  options.json ? PrintJson({{"lifted", lifted}})
+               : Say(invocation, fmt::format("{} expired restriction(s) lifted", lifted));
+  return 0;
+}
+
 void AddDecision(CLI::App* mod, Invocation& invocation, const std::string& action, const std::string& description,
                  bool on_member) {
   auto options = std::make_shared<DecideOptions>();
   options->request.action = action;
   CLI::App* c = mod->add_subcommand(action, description);
-  c->add_option(on_member ? "member" : "case", options->request.target,
-                on_member ? "Member id or e-mail" : "Case id (or post:ID)")
-      ->required();
+  auto* target = c->add_option(on_member ? "member" : "case", options->request.target,
+                               on_member ? "Member id or e-mail" : "Case id (or post:ID)");
+  if (on_member) target->required();
   c->add_option("--reason", options->request.reason, "Ground: spam, scam, harassment, hate, ... or other")
       ->option_text("CODE")
       ->required();
@@ -193,10 +288,16 @@ void AddDecision(CLI::App* mod, Invocation& invocation, const std::string& actio
     c->add_option("--until", options->request.until, "End of the restriction: YYYY-MM-DD")
         ->option_text("DATE")
         ->required();
-  if (!on_member)
+  if (!on_member) {
     c->add_option("--expect-version", options->request.expected_version,
                   "Refuse if the case changed since this version (as shown by mod show --json)")
         ->option_text("N");
+    c->add_option("--where", options->where,
+                  "Bulk: every open post case matching author=MEMBER,reason=R,neighbourhood=SLUG")
+        ->option_text("FILTER")
+        ->excludes(target);
+    c->add_flag("--dry-run", options->dry_run, "With --where: list the cases, change nothing");
+  }
   AddJsonFlag(c, options->json);
   OnRun(c, invocation, options, RunDecide);
 }
@@ -241,6 +342,50 @@ void SetupMod(CLI::App& app, Invocation& invocation) {
 
   SetupModRules(*mod, invocation);
   SetupModTriage(*mod, invocation);
+
+  CLI::App* appeal = mod->add_subcommand("appeal", "Appeals against decisions: add, list, decide");
+  appeal->require_subcommand(1);
+  auto appeal_add = std::make_shared<AppealAddOptions>();
+  CLI::App* aa = appeal->add_subcommand("add", "Record an appeal (six months after the decision at most)");
+  aa->add_option("decision", appeal_add->decision, "Decision id")->required();
+  aa->add_option("--by", appeal_add->by, "The appealing member: id or e-mail")->option_text("MEMBER")->required();
+  aa->add_option("--text", appeal_add->text, "The member's arguments")->option_text("TEXT")->required();
+  AddJsonFlag(aa, appeal_add->json);
+  OnRun(aa, invocation, appeal_add, RunAppealAdd);
+  auto appeal_list = std::make_shared<AppealListOptions>();
+  CLI::App* al = appeal->add_subcommand("list", "List appeals");
+  al->add_option("--status", appeal_list->status, "open, upheld or rejected")
+      ->option_text("STATUS")
+      ->check(CLI::IsMember({"open", "upheld", "rejected"}));
+  AddJsonFlag(al, appeal_list->json);
+  OnRun(al, invocation, appeal_list, RunAppealList);
+  auto appeal_decide = std::make_shared<AppealDecideOptions>();
+  CLI::App* ad = appeal->add_subcommand("decide", "Uphold (reverse the decision) or reject an appeal");
+  ad->add_option("appeal", appeal_decide->appeal, "Appeal id")->required();
+  auto* uphold = ad->add_flag("--uphold", appeal_decide->uphold, "The appeal is right: reverse the decision");
+  auto* reject = ad->add_flag("--reject", appeal_decide->reject, "Keep the decision");
+  uphold->excludes(reject);
+  ad->add_option("--note", appeal_decide->note, "Reasons, for the appellant")->option_text("TEXT");
+  ad->add_option("--as", appeal_decide->as, "The deciding moderator, not the one who took the decision")
+      ->option_text("MODERATOR")
+      ->envname("VOISINAGE_MODERATOR")
+      ->required();
+  AddJsonFlag(ad, appeal_decide->json);
+  ad->parse_complete_callback([appeal_decide] {
+    if (!appeal_decide->uphold && !appeal_decide->reject) throw CLI::RequiredError("--uphold or --reject");
+  });
+  OnRun(ad, invocation, appeal_decide, RunAppealDecide);
+
+  auto stats = std::make_shared<StatsOptions>();
+  CLI::App* st = mod->add_subcommand("stats", "Cases, delays, decisions, appeals and reporters' accuracy");
+  st->add_option("--since", stats->since, "From DATE")->option_text("DATE");
+  AddJsonFlag(st, stats->json);
+  OnRun(st, invocation, stats, RunStats);
+
+  auto expire = std::make_shared<ExpireOptions>();
+  CLI::App* ex = mod->add_subcommand("expire", "Lift ended silences and suspensions, release stale claims (cron)");
+  AddJsonFlag(ex, expire->json);
+  OnRun(ex, invocation, expire, RunExpire);
 
   auto export_options = std::make_shared<ExportOptions>();
   CLI::App* e = mod->add_subcommand("export-decisions",

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <tuple>
 
 #include "lib/clock.h"
 #include "lib/moderation/audit_log.h"
@@ -371,7 +373,22 @@ json ShowCase(Db& db, int64_t case_id) {
   return out;
 }
 
+namespace {
+
+Decision DecideInTransaction(Db& db, const DecisionRequest& request);
+
+}  // namespace
+
 Decision Decide(Db& db, const DecisionRequest& request) {
+  auto transaction = db.Write();
+  Decision d = DecideInTransaction(db, request);
+  transaction.commit();
+  return d;
+}
+
+namespace {
+
+Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
   static const std::vector<std::string> kContent = {"dismiss", "hide", "restore", "remove", "lock"};
   static const std::vector<std::string> kAccount = {"warn", "silence", "suspend", "ban", "unsuspend"};
   const bool content = std::find(kContent.begin(), kContent.end(), request.action) != kContent.end();
@@ -386,7 +403,6 @@ Decision Decide(Db& db, const DecisionRequest& request) {
     if (end <= Now()) throw Error(fmt::format("the date '{}' is in the past", request.until), "give a future date");
     until = FormatIso(end);
   }
-  auto transaction = db.Write();
   Member moderator = FindMember(db, request.moderator);
   if (moderator.role != "moderator" && moderator.role != "admin")
     throw Error(fmt::format("member '#{}' is {}, not a moderator", moderator.id, moderator.role));
@@ -519,13 +535,98 @@ Decision Decide(Db& db, const DecisionRequest& request) {
               fmt::format("{}:{}", d.target_type, d.target_id), d.reason,
               {{"decision", d.id}, {"case", d.case_id}, {"note", d.note}, {"until", d.until}, {"before", before},
                {"after", after}});
-  transaction.commit();
   return d;
 }
+
+}  // namespace
+
+BulkFilter ParseBulkFilter(const std::string& where) {
+  BulkFilter filter;
+  for (size_t start = 0; start < where.size();) {
+    size_t comma = std::min(where.find(',', start), where.size());
+    std::string part = where.substr(start, comma - start);
+    start = comma + 1;
+    size_t eq = part.find('=');
+    std::string key = part.substr(0, eq), value = eq == std::string::npos ? "" : part.substr(eq + 1);
+    if (value.empty()) throw Error(fmt::format("invalid filter '{}'", part), "write KEY=VALUE, e.g. author=12");
+    if (key == "author") filter.author = value;
+    else if (key == "reason") filter.reason = value;
+    else if (key == "neighbourhood") filter.neighbourhood = value;
+    else
+      throw Error(fmt::format("unknown filter '{}'{}", key, DidYouMean(key, {"author", "reason", "neighbourhood"})),
+                  "filters: author=MEMBER, reason=REASON, neighbourhood=SLUG");
+  }
+  if (filter.author.empty() && filter.reason.empty() && filter.neighbourhood.empty())
+    throw Error("an empty filter would select every open case", "give author=, reason= or neighbourhood=");
+  return filter;
+}
+
+std::vector<Decision> DecideBulk(Db& db, const DecisionRequest& request, const BulkFilter& filter, bool dry_run) {
+  auto transaction = db.Write();
+  std::string sql = "SELECT c.id FROM moderation_case c WHERE c.status = 'open' AND c.target_type = 'post'";
+  int64_t author = 0, neighbourhood = 0;
+  if (!filter.author.empty()) {
+    author = FindMember(db, filter.author).id;
+    sql += " AND (SELECT author_id FROM post WHERE id = c.target_id) = :author";
+  }
+  if (!filter.reason.empty()) {
+    ValidateReason(filter.reason);
+    sql += " AND EXISTS (SELECT 1 FROM report r WHERE r.case_id = c.id AND r.reason = :reason)";
+  }
+  if (!filter.neighbourhood.empty()) {
+    neighbourhood = ResolveNeighbourhood(db, filter.neighbourhood).id;
+    sql += " AND (SELECT neighbourhood_id FROM post WHERE id = c.target_id) = :neighbourhood";
+  }
+  sql += " ORDER BY c.id";
+  SQLite::Statement query(db.sql(), sql);
+  if (author) query.bind(":author", author);
+  if (!filter.reason.empty()) query.bind(":reason", filter.reason);
+  if (neighbourhood) query.bind(":neighbourhood", neighbourhood);
+  std::vector<int64_t> ids;
+  while (query.executeStep()) ids.push_back(query.getColumn(0).getInt64());
+  std::vector<Decision> decisions;
+  for (int64_t id : ids) {
+    if (dry_run) {
+      Decision d;
+      d.case_id = id;
+      d.action = request.action;
+      Case c = ReadCase(db, id);
+      d.target_type = c.target_type;
+      d.target_id = c.target_id;
+      decisions.push_back(d);
+      continue;
+    }
+    DecisionRequest one = request;
+    one.target = std::to_string(id);
+    decisions.push_back(DecideInTransaction(db, one));
+  }
+  if (!dry_run) transaction.commit();
+  return decisions;
+}
+
+namespace {
+
+void UndoInTransaction(Db& db, int64_t decision_id, const Member& moderator, const std::string& why);
+
+}  // namespace
 
 Decision UndoDecision(Db& db, int64_t decision_id, const std::string& moderator_ref) {
   auto transaction = db.Write();
   Member moderator = FindMember(db, moderator_ref);
+  UndoInTransaction(db, decision_id, moderator, "undo");
+  transaction.commit();
+  SQLite::Statement case_of(db.sql(), "SELECT coalesce(case_id, 0) FROM decision WHERE id = ?");
+  case_of.bind(1, decision_id);
+  case_of.executeStep();
+  const int64_t case_id = case_of.getColumn(0).getInt64();
+  for (Decision& d : ListDecisions(db, case_id))
+    if (d.id == decision_id) return d;
+  throw Error(fmt::format("decision {} vanished", decision_id));
+}
+
+namespace {
+
+void UndoInTransaction(Db& db, int64_t decision_id, const Member& moderator, const std::string& why) {
   if (moderator.role != "moderator" && moderator.role != "admin")
     throw Error(fmt::format("member '#{}' is {}, not a moderator", moderator.id, moderator.role));
   SQLite::Statement query(db.sql(), R"sql(
@@ -571,18 +672,11 @@ Decision UndoDecision(Db& db, int64_t decision_id, const std::string& moderator_
   mark.bind(1, NowIso());
   mark.bind(2, decision_id);
   mark.exec();
-  AppendAudit(db, fmt::format("member:{}", moderator.id), "decision.undo", fmt::format("decision:{}", decision_id),
+  AppendAudit(db, fmt::format("member:{}", moderator.id), "decision." + why, fmt::format("decision:{}", decision_id),
               "", {{"action", action}, {"target", fmt::format("{}:{}", type, target)}, {"case", case_id}});
-  transaction.commit();
-  for (Decision& d : ListDecisions(db, case_id))
-    if (d.id == decision_id) return d;
-  Decision d;
-  d.id = decision_id;
-  d.action = action;
-  d.target_type = type;
-  d.target_id = target;
-  return d;
 }
+
+}  // namespace
 
 bool ClaimCase(Db& db, int64_t case_id, int64_t moderator_id, int minutes) {
   auto transaction = db.Write();
@@ -632,6 +726,194 @@ std::vector<Decision> ListDecisions(Db& db, int64_t case_id) {
     decisions.push_back(d);
   }
   return decisions;
+}
+
+namespace {
+
+Appeal ReadAppeal(Db& db, int64_t id) {
+  SQLite::Statement query(db.sql(), R"sql(
+    SELECT id, decision_id, appellant_id, coalesce(decided_by, 0), text, status, decision_note, created_at,
+           coalesce(decided_at, '') FROM appeal WHERE id = ?)sql");
+  query.bind(1, id);
+  if (!query.executeStep()) throw Error(fmt::format("unknown appeal '{}'", id), "list them with 'voisinage mod appeal list'");
+  Appeal a;
+  a.id = query.getColumn(0).getInt64();
+  a.decision_id = query.getColumn(1).getInt64();
+  a.appellant_id = query.getColumn(2).getInt64();
+  a.decided_by = query.getColumn(3).getInt64();
+  a.text = query.getColumn(4).getString();
+  a.status = query.getColumn(5).getString();
+  a.decision_note = query.getColumn(6).getString();
+  a.created_at = query.getColumn(7).getString();
+  a.decided_at = query.getColumn(8).getString();
+  return a;
+}
+
+}  // namespace
+
+Appeal AddAppeal(Db& db, int64_t decision_id, const std::string& appellant_ref, const std::string& text) {
+  if (text.empty() || text.size() > 4000) throw Error("an appeal needs a text of 1 to 4000 bytes");
+  auto transaction = db.Write();
+  Member appellant = FindMember(db, appellant_ref);
+  SQLite::Statement query(db.sql(), R"sql(
+    SELECT d.action, d.target_type, d.target_id, d.created_at, coalesce(d.case_id, 0), d.undone_at IS NOT NULL,
+           CASE d.target_type WHEN 'post' THEN (SELECT author_id FROM post WHERE id = d.target_id) ELSE d.target_id END
+    FROM decision d WHERE d.id = ?)sql");
+  query.bind(1, decision_id);
+  if (!query.executeStep()) throw Error(fmt::format("unknown decision '{}'", decision_id));
+  const std::string action = query.getColumn(0).getString();
+  if (query.getColumn(5).getInt()) throw Error(fmt::format("decision {} was already undone", decision_id));
+  if (Now() - ParseIso(query.getColumn(3).getString()) > std::chrono::days(183))
+    throw Error(fmt::format("decision {} is more than six months old: it can no longer be appealed", decision_id));
+  const int64_t affected = query.getColumn(6).getInt64(), case_id = query.getColumn(4).getInt64();
+  bool allowed = false;
+  if (action == "dismiss" || action == "restore") {
+    SQLite::Statement reporter(db.sql(), "SELECT 1 FROM report WHERE case_id = ? AND reporter_id = ?");
+    reporter.bind(1, case_id);
+    reporter.bind(2, appellant.id);
+    allowed = reporter.executeStep();
+  } else {
+    allowed = affected == appellant.id;
+  }
+  if (!allowed)
+    throw Error(fmt::format("member '#{}' cannot appeal decision {}", appellant.id, decision_id),
+                "the member a decision restricted may appeal it, and a reporter may appeal a dismissal");
+  SQLite::Statement insert(db.sql(),
+                           "INSERT INTO appeal (decision_id, appellant_id, text, created_at) VALUES (?, ?, ?, ?)");
+  insert.bind(1, decision_id);
+  insert.bind(2, appellant.id);
+  insert.bind(3, text);
+  insert.bind(4, NowIso());
+  try {
+    insert.exec();
+  } catch (const SQLite::Exception&) {
+    throw Error(fmt::format("member '#{}' has already appealed decision {}", appellant.id, decision_id));
+  }
+  const int64_t id = db.sql().getLastInsertRowid();
+  AppendAudit(db, fmt::format("member:{}", appellant.id), "appeal.add", fmt::format("decision:{}", decision_id), "",
+              {{"appeal", id}});
+  transaction.commit();
+  return ReadAppeal(db, id);
+}
+
+std::vector<Appeal> ListAppeals(Db& db, const std::string& status) {
+  SQLite::Statement query(db.sql(), "SELECT id FROM appeal WHERE ? = '' OR status = ? ORDER BY id");
+  query.bind(1, status);
+  query.bind(2, status);
+  std::vector<int64_t> ids;
+  while (query.executeStep()) ids.push_back(query.getColumn(0).getInt64());
+  std::vector<Appeal> appeals;
+  for (int64_t id : ids) appeals.push_back(ReadAppeal(db, id));
+  return appeals;
+}
+
+Appeal DecideAppeal(Db& db, int64_t appeal_id, const std::string& outcome, const std::string& moderator_ref,
+                    const std::string& note) {
+  if (outcome != "uphold" && outcome != "reject") throw Error(fmt::format("unknown outcome '{}'", outcome));
+  auto transaction = db.Write();
+  Appeal appeal = ReadAppeal(db, appeal_id);
+  if (appeal.status != "open") throw ConflictError(fmt::format("appeal {} was already {}", appeal_id, appeal.status));
+  Member moderator = FindMember(db, moderator_ref);
+  if (moderator.role != "moderator" && moderator.role != "admin")
+    throw Error(fmt::format("member '#{}' is {}, not a moderator", moderator.id, moderator.role));
+  SQLite::Statement original(db.sql(), "SELECT coalesce(moderator_id, 0) FROM decision WHERE id = ?");
+  original.bind(1, appeal.decision_id);
+  original.executeStep();
+  if (original.getColumn(0).getInt64() == moderator.id)
+    throw Error("an appeal is decided by another moderator than the one who took the decision");
+  if (outcome == "uphold") UndoInTransaction(db, appeal.decision_id, moderator, "reversed_on_appeal");
+  SQLite::Statement update(db.sql(), R"sql(
+    UPDATE appeal SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? WHERE id = ?)sql");
+  update.bind(1, outcome == "uphold" ? "upheld" : "rejected");
+  update.bind(2, moderator.id);
+  update.bind(3, NowIso());
+  update.bind(4, note);
+  update.bind(5, appeal_id);
+  update.exec();
+  AppendAudit(db, fmt::format("member:{}", moderator.id), "appeal." + outcome, fmt::format("appeal:{}", appeal_id),
+              "", {{"decision", appeal.decision_id}, {"note", note}});
+  transaction.commit();
+  return ReadAppeal(db, appeal_id);
+}
+
+int64_t ExpireRestrictions(Db& db) {
+  auto transaction = db.Write();
+  const std::string now = NowIso();
+  SQLite::Statement expired(db.sql(), R"sql(
+    SELECT id, member_id, kind FROM restriction WHERE lifted_at IS NULL AND until IS NOT NULL AND until <= ?)sql");
+  expired.bind(1, now);
+  std::vector<std::tuple<int64_t, int64_t, std::string>> rows;
+  while (expired.executeStep())
+    rows.emplace_back(expired.getColumn(0).getInt64(), expired.getColumn(1).getInt64(), expired.getColumn(2).getString());
+  SQLite::Statement lift(db.sql(), "UPDATE restriction SET lifted_at = ? WHERE id = ?");
+  for (const auto& [id, member, kind] : rows) {
+    lift.bind(1, now);
+    lift.bind(2, id);
+    lift.exec();
+    lift.reset();
+    AppendAudit(db, "system", "restriction.expire", fmt::format("member:{}", member), "", {{"kind", kind}});
+  }
+  SQLite::Statement claims(db.sql(),
+                           "UPDATE moderation_case SET claimed_by = NULL, claimed_until = NULL WHERE claimed_until <= ?");
+  claims.bind(1, now);
+  claims.exec();
+  transaction.commit();
+  return static_cast<int64_t>(rows.size());
+}
+
+json ModerationStats(Db& db, const std::string& since) {
+  const std::string from = since.empty() ? "0000" : FormatIso(ParseIso(since));
+  auto count = [&](const std::string& sql) {
+    SQLite::Statement q(db.sql(), sql);
+    q.bind(1, from);
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+  };
+  json out;
+  out["since"] = since.empty() ? json(nullptr) : json(from);
+  out["cases_opened"] = count("SELECT count(*) FROM moderation_case WHERE opened_at >= ?");
+  out["cases_closed"] = count("SELECT count(*) FROM moderation_case WHERE closed_at >= ?");
+  out["cases_open_now"] = count("SELECT count(*) FROM moderation_case WHERE status = 'open' AND ? IS NOT NULL");
+  // Median hours from a case's opening to its first human decision.
+  SQLite::Statement delays(db.sql(), R"sql(
+    SELECT (julianday(min(d.created_at)) - julianday(c.opened_at)) * 24 FROM moderation_case c
+    JOIN decision d ON d.case_id = c.id AND d.automated = 0 WHERE d.created_at >= ? GROUP BY c.id ORDER BY 1)sql");
+  delays.bind(1, from);
+  std::vector<double> hours;
+  while (delays.executeStep()) hours.push_back(delays.getColumn(0).getDouble());
+  out["median_hours_to_decision"] = hours.empty() ? json(nullptr) : json(hours[hours.size() / 2]);
+  json by_action = json::object(), by_reason = json::object();
+  SQLite::Statement decisions(db.sql(),
+                              "SELECT action, reason, count(*) FROM decision WHERE created_at >= ? GROUP BY 1, 2");
+  decisions.bind(1, from);
+  while (decisions.executeStep()) {
+    const std::string action = decisions.getColumn(0).getString(), reason = decisions.getColumn(1).getString();
+    const int64_t n = decisions.getColumn(2).getInt64();
+    by_action[action] = by_action.value(action, int64_t{0}) + n;
+    by_reason[reason] = by_reason.value(reason, int64_t{0}) + n;
+  }
+  out["decisions_by_action"] = by_action;
+  out["decisions_by_reason"] = by_reason;
+  out["automated_decisions"] = count("SELECT count(*) FROM decision WHERE automated = 1 AND created_at >= ?");
+  out["reversed_on_appeal"] = count("SELECT count(*) FROM appeal WHERE status = 'upheld' AND decided_at >= ?");
+  out["appeals_open"] = count("SELECT count(*) FROM appeal WHERE status = 'open' AND ? IS NOT NULL");
+  const int64_t upheld = count("SELECT count(*) FROM report WHERE outcome = 'upheld' AND created_at >= ?");
+  const int64_t decided = count("SELECT count(*) FROM report WHERE outcome != '' AND created_at >= ?");
+  out["reporter_accuracy"] = decided ? json(double(upheld) / double(decided)) : json(nullptr);
+  out["reports"] = count("SELECT count(*) FROM report WHERE created_at >= ?");
+  return out;
+}
+
+json ToJson(const Appeal& a) {
+  return {{"id", a.id},
+          {"decision", a.decision_id},
+          {"appellant", a.appellant_id},
+          {"text", a.text},
+          {"status", a.status},
+          {"decided_by", a.decided_by ? json(a.decided_by) : json(nullptr)},
+          {"decided_at", a.decided_at.empty() ? json(nullptr) : json(a.decided_at)},
+          {"note", a.decision_note},
+          {"created_at", a.created_at}};
 }
 
 json ToJson(const Case& c) {

@@ -97,6 +97,19 @@ struct Decision {
 /// close the case; acting on a closed case (another moderator was first) throws ConflictError.
 Decision Decide(Db& db, const DecisionRequest& request);
 
+/// Which open cases a bulk decision applies to; empty fields do not filter.
+struct BulkFilter {
+  std::string author;  ///< member id or e-mail: cases about their posts or them
+  std::string reason, neighbourhood;
+};
+
+/// Parses "author=M,reason=R,neighbourhood=S" (the --where of bulk decisions). Throws Error naming the key.
+BulkFilter ParseBulkFilter(const std::string& where);
+
+/// Applies `request` (its target ignored) to every open case matching `filter`, all in one transaction;
+/// with `dry_run` nothing is written and the returned decisions only name their cases.
+std::vector<Decision> DecideBulk(Db& db, const DecisionRequest& request, const BulkFilter& filter, bool dry_run);
+
 /// Reverses a decision by a moderator (the post is shown again, the restriction lifted, the case reopened), in
 /// one transaction, logged. Throws Error when the decision is unknown, already undone, or automated and
 /// already superseded.
@@ -108,6 +121,31 @@ bool ClaimCase(Db& db, int64_t case_id, int64_t moderator_id, int minutes);
 
 /// Releases the moderator's claim on a case.
 void ReleaseCase(Db& db, int64_t case_id, int64_t moderator_id);
+
+struct Appeal {
+  int64_t id = 0, decision_id = 0, appellant_id = 0, decided_by = 0;
+  std::string text, status, decision_note, created_at, decided_at;
+};
+
+/// Records an appeal against a decision, within six months of it: by the member it restricted (or whose post it
+/// restricted) against a restriction, or by a reporter against a dismissal. Logged.
+Appeal AddAppeal(Db& db, int64_t decision_id, const std::string& appellant, const std::string& text);
+
+std::vector<Appeal> ListAppeals(Db& db, const std::string& status);
+
+/// Decides an appeal ("uphold" reverses the decision, "reject" keeps it) by a moderator other than the one who
+/// took the decision. One transaction, logged.
+Appeal DecideAppeal(Db& db, int64_t appeal_id, const std::string& outcome, const std::string& moderator,
+                    const std::string& note);
+
+/// Lifts restrictions whose end has passed and releases expired claims (for cron); returns how many.
+int64_t ExpireRestrictions(Db& db);
+
+/// Moderation figures: cases opened and closed, median time to decision, decisions by action and reason,
+/// decisions reversed on appeal, reporters' accuracy.
+nlohmann::json ModerationStats(Db& db, const std::string& since);
+
+nlohmann::json ToJson(const Appeal& appeal);
 
 /// The decisions taken, newest first.
 std::vector<Decision> ListDecisions(Db& db, int64_t case_id);

@@ -107,6 +107,7 @@ struct TextWord {
   size_t last_character = kNone;
   bool has_digit = false;
   bool has_star = false;
+  bool joined = false;  // letters spelt out, joined by JoinSpelledOut
 
   bool SingleLetter() const { return characters == 1 && !has_digit && !has_star; }
 };
@@ -166,6 +167,7 @@ bool JoinSpelledOut(const std::vector<TextWord>& words, std::string_view text, s
     for (size_t k = i + 1; k <= last; ++k) word.folded += words[k].folded;
     word.end = words[last].end;
     word.characters = static_cast<int>(last - i + 1);
+    word.joined = last > i;
     joined.push_back(std::move(word));
     any |= last > i;
     i = last + 1;
@@ -289,7 +291,9 @@ struct WordRuleSet::Compiled {
   std::vector<Rule> compiled;  // parallel to rules
   std::unordered_map<std::string, std::vector<size_t>> by_first_word;  // first word without `*`
   std::array<std::vector<size_t>, 256> by_first_byte;  // first word with `*`, by the first byte of its prefix
-  std::vector<size_t> leading_star;                    // first word starting with `*`
+  std::array<std::vector<size_t>, 256> by_last_byte;   // first word starting with `*`, by its suffix's last byte
+  std::vector<size_t> starred_ends;                    // first word starting and ending with `*`
+  size_t max_words = 0;
 
   void Add(const WordRule& rule) {
     Rule compiled_rule;
@@ -314,15 +318,27 @@ struct WordRuleSet::Compiled {
       by_first_word[first.literal].push_back(index);
     else if (!first.pieces.front().empty())
       by_first_byte[static_cast<unsigned char>(first.pieces.front()[0])].push_back(index);
+    else if (!first.pieces.back().empty())
+      by_last_byte[static_cast<unsigned char>(first.pieces.back().back())].push_back(index);
     else
-      leading_star.push_back(index);
+      starred_ends.push_back(index);
+    max_words = std::max(max_words, compiled_rule.words.size());
     rules.push_back(rule);
     compiled.push_back(std::move(compiled_rule));
   }
 
-  // Records, for each rule, its first occurrence in `words`, and every occurrence of the censor rules.
-  void Match(const std::vector<TextWord>& words, std::vector<Span>& first, std::vector<Span>& censor) const {
+  // Records, for each rule, its first occurrence in `words`, and every occurrence of the censor rules. With
+  // `only_joined`, only the occurrences that include a joined word: the others were found on the words as written.
+  void Match(const std::vector<TextWord>& words, bool only_joined, std::vector<Span>& first,
+             std::vector<Span>& censor) const {
+    size_t next_joined = 0;  // index of the first joined word at or after i
     for (size_t i = 0; i < words.size(); ++i) {
+      if (only_joined) {
+        if (next_joined < i) next_joined = i;
+        while (next_joined < words.size() && !words[next_joined].joined) ++next_joined;
+        if (next_joined == words.size()) break;
+        if (next_joined - i >= max_words) continue;
+      }
       auto attempt = [&](size_t r, size_t checked) {
         const Rule& rule = compiled[r];
         if (i + rule.words.size() > words.size()) return;
@@ -336,7 +352,8 @@ struct WordRuleSet::Compiled {
       if (auto it = by_first_word.find(word); it != by_first_word.end())
         for (size_t r : it->second) attempt(r, 1);
       for (size_t r : by_first_byte[static_cast<unsigned char>(word[0])]) attempt(r, 0);
-      for (size_t r : leading_star) attempt(r, 0);
+      for (size_t r : by_last_byte[static_cast<unsigned char>(word.back())]) attempt(r, 0);
+      for (size_t r : starred_ends) attempt(r, 0);
     }
   }
 };
@@ -373,8 +390,8 @@ RuleVerdict WordRuleSet::Check(const std::string& text) const {
   const Compiled& c = *compiled_;
   std::vector<Span> first(c.rules.size()), censor;
   const std::vector<TextWord> words = Tokenize(text, false);
-  c.Match(words, first, censor);
-  if (std::vector<TextWord> joined; JoinSpelledOut(words, text, joined)) c.Match(joined, first, censor);
+  c.Match(words, false, first, censor);
+  if (std::vector<TextWord> joined; JoinSpelledOut(words, text, joined)) c.Match(joined, true, first, censor);
 
   std::vector<size_t> fired;
   for (size_t r = 0; r < first.size(); ++r)

@@ -259,6 +259,20 @@ CREATE TABLE restriction (
 );
 CREATE INDEX restriction_by_member ON restriction(member_id);
 
+-- Appeals against a decision: by its author, or by a reporter against a dismissal; open six months.
+CREATE TABLE appeal (
+  id            INTEGER PRIMARY KEY,
+  decision_id   INTEGER NOT NULL REFERENCES decision(id),
+  appellant_id  INTEGER NOT NULL REFERENCES member(id),
+  text          TEXT NOT NULL,
+  status        TEXT NOT NULL DEFAULT 'open' CHECK (status = 'open' OR status = 'upheld' OR status = 'rejected'),
+  decided_by    INTEGER REFERENCES member(id),
+  decided_at    TEXT,
+  decision_note TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL,
+  UNIQUE (decision_id, appellant_id)
+);
+
 -- Append-only: every moderation and administrative action, each entry chained to the previous by a hash.
 CREATE TABLE audit_log (
   id        INTEGER PRIMARY KEY,
@@ -280,7 +294,7 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be delet
 const std::vector<Migration> kMigrations = {
     {1, "town, neighbourhoods, categories, word rules, members, invitations", kTownSchema},
     {2, "directory of shops and associations, import runs", kDirectorySchema},
-    {3, "posts, reports, moderation cases, decisions, restrictions, audit log", kModerationSchema},
+    {3, "posts, reports, moderation cases, decisions, restrictions, appeals, audit log", kModerationSchema},
 };
 
 }  // namespace

@@ -72,15 +72,21 @@ def help_options(entries):
 
 
 def discover_commands():
-    """{("init",): help text, ("town", "show"): help text, ...}: every leaf command, from the binary itself."""
+    """{("init",): help text, ("town", "show"): help text, ("mod", "rules", "add"): help text, ...}: every command
+    that runs, from the binary itself, at any depth. A group whose subcommand is optional (its usage says
+    "[SUBCOMMAND]", like `mod log` and `mod log verify`) runs on its own too."""
     commands = {}
-    for group in first_words(help_sections(run_help()).get("Subcommands", [])):
-        group_help = run_help(group)
-        subcommands = first_words(help_sections(group_help).get("Subcommands", []))
-        if not subcommands:
-            commands[(group,)] = group_help
+
+    def walk(words, help_text):
+        subcommands = first_words(help_sections(help_text).get("Subcommands", []))
+        usage = next((line for line in help_text.splitlines() if line.startswith("Usage:")), "")
+        if not subcommands or "[SUBCOMMAND]" in usage:
+            commands[words] = help_text
         for subcommand in subcommands:
-            commands[(group, subcommand)] = run_help(group, subcommand)
+            walk(words + (subcommand,), run_help(*words, subcommand))
+
+    for group in first_words(help_sections(run_help()).get("Subcommands", [])):
+        walk((group,), run_help(group))
     return commands
 
 

@@ -1,3 +1,5 @@
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include "lib/moderation/word_rules.h"
@@ -106,12 +108,34 @@ TEST_CASE("words spelt out letter by letter are caught") {
   CHECK(Fires("connard", "c_o_n_n_a_r_d"));
   CHECK(Fires("arnaque*", "A.R.N.A.Q.U.É.E.S"));
   CHECK(Fires("western union", "w.e.s.t.e.r.n union"));
+  CHECK(Matched("western union", "par western u n i o n") == "western u n i o n");
   // only single separators join letters; words as written still match
   CHECK_FALSE(Fires("connard", "c. o. n. n. a. r. d"));
   CHECK(Fires("y", "il y a"));
   CHECK_FALSE(Fires("connard", "c o n n a r d e"));  // whole words after joining, too
   // repeated letters are not collapsed
   CHECK_FALSE(Fires("connard", "connnnard"));
+}
+
+TEST_CASE("rules checked together fire exactly as when checked one by one") {
+  const std::vector<std::string> patterns = {"con",  "*con", "*nul*", "arnaque*", "ar*que",  "a*n*e",
+                                             "nul",  "*que", "ar*",   "western union", "union", "c*n"};
+  const std::vector<std::string> texts = {"quel con", "un flacon", "annulation", "arnaqueurs", "arque",
+                                          "western u.n.i.o.n", "c.o.n", "cone", "nul", "une conférence"};
+  std::vector<std::pair<std::string, std::string>> all;
+  for (const std::string& pattern : patterns) all.push_back({pattern, "flag"});
+  const WordRuleSet together = Rules(all);
+  size_t texts_with_hits = 0;
+  for (const std::string& text : texts) {
+    std::set<std::string> fired_together, fired_alone;
+    for (const RuleHit& hit : together.Check(text).hits) fired_together.insert(hit.rule.pattern);
+    for (const std::string& pattern : patterns)
+      if (Fires(pattern, text)) fired_alone.insert(pattern);
+    INFO(text);
+    CHECK(fired_together == fired_alone);
+    texts_with_hits += !fired_alone.empty();
+  }
+  CHECK(texts_with_hits == texts.size() - 2);  // all but "cone" and "une conférence"
 }
 
 TEST_CASE("censoring masks the matched letters and keeps every other byte") {
