@@ -79,8 +79,9 @@ int RunRemove(const RemoveOptions& options, Invocation& invocation) {
   WordRule rule = RemoveWordRule(db, options.rule, kActor);
   Say(invocation, "removed word rule " + Describe(rule));
   if (rule.from_town_file && !invocation.global.quiet)
-    std::cerr << "hint: the town file lists this rule: the next 'voisinage init --from' adds it again unless you "
-                 "remove it from the file's moderation.word_rules too\n";
+    std::cerr
+        << "hint: the town file lists this rule: the next 'voisinage init --from' adds it again unless you "
+           "remove it from the file's moderation.word_rules too\n";
   return 0;
 }
 

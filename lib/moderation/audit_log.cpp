@@ -15,11 +15,10 @@ constexpr const char* kGenesis = "0000000000000000000000000000000000000000000000
 
 // The hash covers the previous hash and every field, each length-prefixed so no two entries can collide by
 // moving text from one field to the next.
-std::string Hash(const std::string& prev_hash, const AuditEntry& e) {
+std::string Hash(const std::string& prev_hash, const AuditEntry& e, const std::string& details) {
   if (sodium_init() < 0) throw Error("cannot initialise libsodium");
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);
-  const std::string details = e.details.dump();
   for (const std::string* field : {&prev_hash, &e.at, &e.actor, &e.action, &e.target, &e.reason, &details}) {
     const std::string length = std::to_string(field->size()) + ":";
     crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(length.data()), length.size());
@@ -61,14 +60,15 @@ AuditEntry AppendAudit(Db& db, const std::string& actor, const std::string& acti
   entry.details = details.is_null() ? json::object() : details;
   SQLite::Statement last(db.sql(), "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1");
   entry.prev_hash = last.executeStep() ? last.getColumn(0).getString() : kGenesis;
-  entry.hash = Hash(entry.prev_hash, entry);
+  const std::string details_text = entry.details.dump();
+  entry.hash = Hash(entry.prev_hash, entry, details_text);
   SQLite::Statement insert(db.sql(),
                            "INSERT INTO audit_log (at, actor, action, target, reason, details, prev_hash, hash) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   int i = 1;
   for (const std::string* field : {&entry.at, &entry.actor, &entry.action, &entry.target, &entry.reason})
     insert.bind(i++, *field);
-  insert.bind(i++, entry.details.dump());
+  insert.bind(i++, details_text);
   insert.bind(i++, entry.prev_hash);
   insert.bind(i++, entry.hash);
   insert.exec();
@@ -93,16 +93,26 @@ std::vector<AuditEntry> ListAudit(Db& db, const AuditFilter& filter) {
 }
 
 std::optional<AuditBreak> VerifyAudit(Db& db, int64_t* checked) {
+  // The details are hashed as stored, without parsing them: a million entries verify in seconds.
   SQLite::Statement query(db.sql(), std::string(kSelect) + " ORDER BY id");
   std::string expected_prev = kGenesis;
   int64_t count = 0;
+  AuditEntry e;
   while (query.executeStep()) {
-    AuditEntry e = Read(query);
+    e.id = query.getColumn(0).getInt64();
+    e.at = query.getColumn(1).getString();
+    e.actor = query.getColumn(2).getString();
+    e.action = query.getColumn(3).getString();
+    e.target = query.getColumn(4).getString();
+    e.reason = query.getColumn(5).getString();
+    const std::string details = query.getColumn(6).getString();
+    e.prev_hash = query.getColumn(7).getString();
+    e.hash = query.getColumn(8).getString();
     ++count;
     if (checked) *checked = count;
     if (e.prev_hash != expected_prev)
       return AuditBreak{e.id, "its link to the previous entry is broken (an entry was removed or inserted)"};
-    if (e.details.is_discarded() || Hash(e.prev_hash, e) != e.hash)
+    if (Hash(e.prev_hash, e, details) != e.hash)
       return AuditBreak{e.id, "its content does not match its hash (the entry was altered)"};
     expected_prev = e.hash;
   }

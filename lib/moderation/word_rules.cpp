@@ -43,7 +43,8 @@ enum class Kind { kSeparator, kLetter, kDigit, kStar };
 
 Kind Classify(utf8proc_int32_t codepoint) {
   if (codepoint < 0x80) {
-    if ((codepoint >= 'a' && codepoint <= 'z') || (codepoint >= 'A' && codepoint <= 'Z')) return Kind::kLetter;
+    if ((codepoint >= 'a' && codepoint <= 'z') || (codepoint >= 'A' && codepoint <= 'Z'))
+      return Kind::kLetter;
     if (codepoint >= '0' && codepoint <= '9') return Kind::kDigit;
     return codepoint == '*' ? Kind::kStar : Kind::kSeparator;
   }
@@ -151,9 +152,10 @@ std::vector<TextWord> Tokenize(std::string_view text, bool is_pattern) {
   return words;
 }
 
-// Joins runs of single letters separated by exactly one '.', '-', '_' or ' ' ("c.o.n" → "con"). Returns false,
-// leaving `joined` alone, when there is no such run.
-bool JoinSpelledOut(const std::vector<TextWord>& words, std::string_view text, std::vector<TextWord>& joined) {
+// Joins runs of single letters separated by exactly one '.', '-', '_' or ' ' ("c.o.n" → "con"). Returns
+// false, leaving `joined` alone, when there is no such run.
+bool JoinSpelledOut(const std::vector<TextWord>& words, std::string_view text,
+                    std::vector<TextWord>& joined) {
   auto single_separator = [&](const TextWord& left, const TextWord& right) {
     return right.begin == left.end + 1 && std::strchr(".-_ ", text[left.end]) != nullptr;
   };
@@ -242,7 +244,7 @@ void ValidateWordPattern(const std::string& pattern) {
   while (p < end) {
     utf8proc_int32_t codepoint = 0;
     const utf8proc_ssize_t length = utf8proc_iterate(p, end - p, &codepoint);
-    if (length <= 0) invalid("it is not valid UTF-8", "");
+    if (length <= 0) throw Error("the word pattern is not valid UTF-8", "write it in UTF-8");
     if (utf8proc_category(codepoint) == UTF8PROC_CATEGORY_CC)
       invalid("it contains a control character", "a pattern is one line of words");
     p += length;
@@ -289,11 +291,14 @@ struct WordRuleSet::Compiled {
 
   std::vector<WordRule> rules;
   std::vector<Rule> compiled;  // parallel to rules
-  std::unordered_map<std::string, std::vector<size_t>> by_first_word;  // first word without `*`
-  std::array<std::vector<size_t>, 256> by_first_byte;  // first word with `*`, by the first byte of its prefix
-  std::array<std::vector<size_t>, 256> by_last_byte;   // first word starting with `*`, by its suffix's last byte
-  std::vector<size_t> starred_ends;                    // first word starting and ending with `*`
-  size_t max_words = 0;
+  size_t max_words = 0;        // of the longest pattern
+  // Indexes of the rules by their first word, so that a text word is only tried against the rules that can
+  // match it: without `*`; with a prefix, by its first byte; starting with `*`, by the last byte of its
+  // suffix; starting and ending with `*`.
+  std::unordered_map<std::string, std::vector<size_t>> by_first_word;
+  std::array<std::vector<size_t>, 256> by_first_byte;
+  std::array<std::vector<size_t>, 256> by_last_byte;
+  std::vector<size_t> starred_ends;
 
   void Add(const WordRule& rule) {
     Rule compiled_rule;
@@ -328,7 +333,8 @@ struct WordRuleSet::Compiled {
   }
 
   // Records, for each rule, its first occurrence in `words`, and every occurrence of the censor rules. With
-  // `only_joined`, only the occurrences that include a joined word: the others were found on the words as written.
+  // `only_joined`, only the occurrences that include a joined word: the others were found on the words as
+  // written.
   void Match(const std::vector<TextWord>& words, bool only_joined, std::vector<Span>& first,
              std::vector<Span>& censor) const {
     size_t next_joined = 0;  // index of the first joined word at or after i
@@ -365,9 +371,9 @@ WordRuleSet WordRuleSet::FromRules(std::vector<WordRule> rules) {
       ValidateWordPattern(rule.pattern);
       ValidateAction(rule.action);
     } catch (const Error& e) {
-      throw Error(fmt::format("word rule #{}: {}", rule.id, e.what()),
-                  fmt::format("remove it with 'voisinage mod rules remove {}', or fix it in the town file",
-                              rule.id));
+      throw Error(
+          fmt::format("word rule #{}: {}", rule.id, e.what()),
+          fmt::format("remove it with 'voisinage mod rules remove {}', or fix it in the town file", rule.id));
     }
     compiled->Add(rule);
   }
@@ -376,7 +382,9 @@ WordRuleSet WordRuleSet::FromRules(std::vector<WordRule> rules) {
   return set;
 }
 
-WordRuleSet WordRuleSet::Load(Db& db) { return FromRules(ListWordRules(db)); }
+WordRuleSet WordRuleSet::Load(Db& db) {
+  return FromRules(ListWordRules(db));
+}
 
 const std::vector<WordRule>& WordRuleSet::rules() const {
   static const std::vector<WordRule> kNoRules;
@@ -397,7 +405,8 @@ RuleVerdict WordRuleSet::Check(const std::string& text) const {
   for (size_t r = 0; r < first.size(); ++r)
     if (first[r].begin != kNone) fired.push_back(r);
   std::sort(fired.begin(), fired.end(), [&](size_t a, size_t b) {
-    if (c.compiled[a].severity != c.compiled[b].severity) return c.compiled[a].severity > c.compiled[b].severity;
+    if (c.compiled[a].severity != c.compiled[b].severity)
+      return c.compiled[a].severity > c.compiled[b].severity;
     if (first[a].begin != first[b].begin) return first[a].begin < first[b].begin;
     return a < b;
   });
@@ -408,7 +417,9 @@ RuleVerdict WordRuleSet::Check(const std::string& text) const {
   return verdict;
 }
 
-const RuleHit* RuleVerdict::Strongest() const { return hits.empty() ? nullptr : &hits.front(); }
+const RuleHit* RuleVerdict::Strongest() const {
+  return hits.empty() ? nullptr : &hits.front();
+}
 
 namespace {
 
@@ -464,20 +475,21 @@ WordRule AddWordRule(Db& db, const std::string& pattern_as_given, const std::str
   for (const WordRule& rule : ListWordRules(db)) {
     if (rule.pattern != pattern && PatternKey(rule.pattern) != key) continue;
     const std::string same = rule.pattern == pattern ? "" : fmt::format(" as '{}'", rule.pattern);
-    throw Error(fmt::format("word rule '{}' already exists{} (#{}, {})", pattern, same, rule.id, rule.action),
-                rule.from_town_file
-                    ? "it comes from the town file: change it there and run 'voisinage init --from FILE'"
-                    : fmt::format("to change its action, remove it first: 'voisinage mod rules remove {}'",
-                                  rule.id));
+    throw Error(
+        fmt::format("word rule '{}' already exists{} (#{}, {})", pattern, same, rule.id, rule.action),
+        rule.from_town_file
+            ? "it comes from the town file: change it there and run 'voisinage init --from FILE'"
+            : fmt::format("to change its action, remove it first: 'voisinage mod rules remove {}'", rule.id));
   }
-  SQLite::Statement insert(db.sql(),
-                           "INSERT INTO word_rule (pattern, action, from_town_file, created_at) VALUES (?, ?, 0, ?)");
+  SQLite::Statement insert(
+      db.sql(), "INSERT INTO word_rule (pattern, action, from_town_file, created_at) VALUES (?, ?, 0, ?)");
   insert.bind(1, pattern);
   insert.bind(2, action);
   insert.bind(3, NowIso());
   insert.exec();
   const int64_t id = db.sql().getLastInsertRowid();
-  AppendAudit(db, actor, "rule.add", fmt::format("rule:{}", id), "", {{"pattern", pattern}, {"action", action}});
+  AppendAudit(db, actor, "rule.add", fmt::format("rule:{}", id), "",
+              {{"pattern", pattern}, {"action", action}});
   WordRule added = *FindById(db, id);
   transaction.commit();
   return added;
@@ -512,7 +524,8 @@ json ToJson(const WordRule& rule) {
 
 json ToJson(const RuleVerdict& verdict) {
   json hits = json::array();
-  for (const RuleHit& hit : verdict.hits) hits.push_back({{"rule", ToJson(hit.rule)}, {"matched", hit.matched}});
+  for (const RuleHit& hit : verdict.hits)
+    hits.push_back({{"rule", ToJson(hit.rule)}, {"matched", hit.matched}});
   return {{"action", verdict.action.empty() ? json(nullptr) : json(verdict.action)},
           {"hits", hits},
           {"censored", verdict.censored}};

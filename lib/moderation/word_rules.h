@@ -6,20 +6,21 @@
 // - Both sides are folded (see Fold): case and accents do not matter, "œ" is "oe" ("ARNAQUÉ" is "arnaque").
 // - Words are runs of Unicode letters and digits; everything else separates them. A pattern matches whole
 //   words only: "con" does not match "cone", "connard" does not match "connardise".
-// - `*` stands for any letters or digits, none included, inside one word: "arnaque*" (prefix), "*con" (suffix),
-//   "ar*que" (middle), "*nul*" (anywhere in the word). It never crosses from one word to the next.
+// - `*` stands for any number of letters or digits (even none) inside a word: "arnaque*" (prefix), "*con"
+//   (suffix), "ar*que" (middle), "*nul*" (anywhere in the word). It never crosses from one word to the next.
 // - A pattern of several words matches those words in a row, whatever separates them in the text: "western
 //   union" matches "Western-Union" and "western, union", not "western bank union".
-// - Spelling a word out letter by letter is caught: runs of single letters separated by exactly one dot, space,
-//   hyphen or underscore ("c.o.n.n.a.r.d", "c o n n a r d") also count as one word. The text matches when
-//   either its words as written or its words with those runs joined match, so "il y a" still reads as three
-//   words. Repeated letters are not collapsed ("connnard" is not "connard"), nor digits read as letters.
+// - Spelling a word out letter by letter is caught: runs of single letters separated by exactly one dot,
+//   space, hyphen or underscore ("c.o.n.n.a.r.d", "c o n n a r d") also count as one word. The text matches
+//   when either its words as written or its words with those runs joined match, so "il y a" still reads as
+//   three words. Repeated letters are not collapsed ("connnard" is not "connard"), nor digits read as
+//   letters.
 // - Censoring replaces each letter or digit of the matched words by one '*' (one per character, however many
 //   bytes it takes) and keeps everything else byte for byte: "Quel P.U.T.A.I.N !" → "Quel *.*.*.*.*.* !".
 
 #include <cstdint>
-#include <string>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>

@@ -118,10 +118,11 @@ TEST_CASE("words spelt out letter by letter are caught") {
 }
 
 TEST_CASE("rules checked together fire exactly as when checked one by one") {
-  const std::vector<std::string> patterns = {"con",  "*con", "*nul*", "arnaque*", "ar*que",  "a*n*e",
-                                             "nul",  "*que", "ar*",   "western union", "union", "c*n"};
-  const std::vector<std::string> texts = {"quel con", "un flacon", "annulation", "arnaqueurs", "arque",
-                                          "western u.n.i.o.n", "c.o.n", "cone", "nul", "une conférence"};
+  const std::vector<std::string> patterns = {"con", "*con", "*nul*", "arnaque*",      "ar*que", "a*n*e",
+                                             "nul", "*que", "ar*",   "western union", "union",  "c*n"};
+  const std::vector<std::string> texts = {"quel con", "un flacon",         "annulation", "arnaqueurs",
+                                          "arque",    "western u.n.i.o.n", "c.o.n",      "cone",
+                                          "nul",      "une conférence"};
   std::vector<std::pair<std::string, std::string>> all;
   for (const std::string& pattern : patterns) all.push_back({pattern, "flag"});
   const WordRuleSet together = Rules(all);
@@ -227,14 +228,17 @@ TEST_CASE("rules are added, listed and removed, each change in the audit log") {
   std::vector<WordRule> rules = ListWordRules(db);
   REQUIRE(rules.size() == from_town + 1);
   CHECK(rules.back().id == added.id);
-  CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE action = 'rule.add' AND actor = 'cli' AND target = 'rule:" +
-                      std::to_string(added.id) + "' AND details LIKE '%block%'") == 1);
+  CHECK(
+      Count(db,
+            "SELECT count(*) FROM audit_log WHERE action = 'rule.add' AND actor = 'cli' AND target = 'rule:" +
+                std::to_string(added.id) + "' AND details LIKE '%block%'") == 1);
 
   CHECK(WordRuleSet::Load(db).Check("PETASSE").action == "block");
 
   SECTION("bad input changes nothing") {
     CHECK_THROWS_WITH(AddWordRule(db, "pétasse", "hold", "cli"), Catch::Contains("already exists (#"));
-    CHECK_THROWS_WITH(AddWordRule(db, "PÉTASSE", "hold", "cli"), Catch::Contains("already exists as 'pétasse'"));
+    CHECK_THROWS_WITH(AddWordRule(db, "PÉTASSE", "hold", "cli"),
+                      Catch::Contains("already exists as 'pétasse'"));
     CHECK_THROWS_WITH(AddWordRule(db, "Arnaque*", "hold", "cli"),
                       Catch::Contains("already exists as 'arnaque*'"));
     CHECK_THROWS_WITH(AddWordRule(db, "escroc", "blok", "cli"),
@@ -262,8 +266,9 @@ TEST_CASE("rules are added, listed and removed, each change in the audit log") {
     CHECK(town_rule.from_town_file);
     CHECK(town_rule.action == "hold");
     CHECK(ListWordRules(db).size() == from_town - 1);
-    CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE action = 'rule.remove' AND actor = 'moderator:3' "
-                    "AND details LIKE '%western union%'") == 1);
+    CHECK(Count(db,
+                "SELECT count(*) FROM audit_log WHERE action = 'rule.remove' AND actor = 'moderator:3' "
+                "AND details LIKE '%western union%'") == 1);
   }
 }
 
