@@ -427,6 +427,150 @@ class ModTest(harness.VoisinageTest):
                 else:
                     self.assertEqual(statement["ground"], f"règles de la communauté de la commune : {reason}")
 
+    # ---- undo, bulk decisions, appeals, expiry, export
+
+    def test_undo(self):
+        post_id, case_id = self.reported_case()
+        self.decide("hide", case_id)
+        decision_id = self.query("SELECT id FROM decision")[0][0]
+        self.assertEqual(self.ok("mod", "undo", decision_id, "--as", KARIM).out,
+                         f"undid decision {decision_id} (hide post:{post_id})\n")
+        self.assertEqual(self.post_state(post_id)[0], "visible")
+        self.assertEqual(self.case_state(case_id), ("open", 0))
+        self.assertEqual(self.query("SELECT outcome FROM report"), [("",)])
+        self.assertEqual(self.query("SELECT actor, action, target FROM audit_log WHERE action = 'decision.undo'"),
+                         [(f"member:{self.karim}", "decision.undo", f"decision:{decision_id}")])
+        before = self.snapshot()
+        self.fails("mod", "undo", decision_id, "--as", KARIM, message=f"decision {decision_id} was already undone")
+        self.fails("mod", "undo", 999, "--as", KARIM, message="unknown decision '999'")
+        self.fails("mod", "undo", decision_id, "--as", self.zoe, message="not a moderator")
+        self.assertUnchanged(before)
+
+    def test_undo_lifts_a_restriction(self):
+        data = self.decide("suspend", self.lucie, "--until", FUTURE, "--json").json()
+        self.assertFalse(self.can_post(self.lucie))
+        self.assertEqual(self.ok("mod", "undo", data["id"], "--as", SANDRINE).out,
+                         f"undid decision {data['id']} (suspend member:{self.lucie})\n")
+        self.assertTrue(self.can_post(self.lucie))
+
+    def test_bulk_decision(self):
+        cases = [self.reported_case(f"Pub {i}", "spam")[1] for i in range(3)]
+        other_post, other_case = self.reported_case("Pub de Paul", "spam", author=self.paul)
+        before = self.snapshot()
+        result = self.ok("mod", "hide", "--where", f"author={self.lucie},reason=spam", "--dry-run", "--reason", "spam",
+                         "--as", SANDRINE)
+        self.assertEqual(result.out.splitlines()[0],
+                         f"would hide 3 case(s) matching 'author={self.lucie},reason=spam' (dry run: nothing written)")
+        self.assertEqual(sorted(int(line.split()[1]) for line in result.out.splitlines()[1:]), cases)
+        self.assertUnchanged(before)
+        data = self.ok("mod", "hide", "--where", f"author={self.lucie}", "--reason", "spam", "--as", SANDRINE,
+                       "--json").json()
+        self.assertEqual((data["dry_run"], data["count"]), (False, 3))
+        self.assertEqual(self.query("SELECT status FROM post WHERE author_id = ?", self.lucie), [("hidden",)] * 3)
+        self.assertEqual(self.post_state(other_post)[0], "visible")
+        self.assertEqual(self.case_state(other_case)[0], "open")
+        before = self.snapshot()
+        self.fails("mod", "hide", "--where", "auteur=12", "--reason", "spam", "--as", SANDRINE,
+                   message="unknown filter 'auteur'")
+        self.fails("mod", "hide", other_case, "--where", f"author={self.paul}", "--reason", "spam", "--as", SANDRINE,
+                   code=2)
+        self.assertUnchanged(before)
+
+    def test_appeals(self):
+        post_id, case_id = self.reported_case()
+        decision = self.decide("hide", case_id, "--json").json()["id"]
+        before = self.snapshot()
+        self.fails("mod", "appeal", "add", decision, "--by", self.alain, "--text", "Injuste",
+                   message=f"member '#{self.alain}' cannot appeal decision {decision}")
+        self.assertUnchanged(before)
+        self.assertEqual(self.ok("mod", "appeal", "add", decision, "--by", self.lucie, "--text", "Ce n'était pas une "
+                                 "pub").out, f"appeal 1 against decision {decision} recorded\n")
+        before = self.snapshot()
+        self.fails("mod", "appeal", "add", decision, "--by", self.lucie, "--text", "Encore",
+                   message="has already appealed")
+        self.fails("mod", "appeal", "decide", 1, "--uphold", "--as", SANDRINE,
+                   message="decided by another moderator than the one who took the decision")
+        self.fails("mod", "appeal", "decide", 1, "--as", KARIM, code=2)  # neither --uphold nor --reject
+        self.assertUnchanged(before)
+        self.assertEqual(self.ok("mod", "appeal", "decide", 1, "--uphold", "--as", KARIM).out,
+                         "appeal 1 upheld: the decision is reversed\n")
+        self.assertEqual(self.post_state(post_id)[0], "visible")
+        listed = self.ok("mod", "appeal", "list", "--json").json()
+        self.assertEqual([(a["decision"], a["appellant"], a["status"], a["decided_by"]) for a in listed],
+                         [(decision, self.lucie, "upheld", self.karim)])
+        self.fails("mod", "appeal", "decide", 1, "--reject", "--as", THOMAS, message="appeal 1 was already upheld")
+
+    def test_appeal_after_six_months_refused(self):
+        _, case_id = self.reported_case()
+        decision = self.decide("remove", case_id, "--json").json()["id"]
+        with self.writable() as conn:
+            conn.execute("UPDATE decision SET created_at = '2020-01-01T00:00:00Z'")
+        before = self.snapshot()
+        self.fails("mod", "appeal", "add", decision, "--by", self.lucie, "--text", "Trop tard ?",
+                   message="more than six months old")
+        self.assertUnchanged(before)
+
+    def test_a_reporter_appeals_a_dismissal(self):
+        _, case_id = self.reported_case(by=self.zoe)
+        decision = self.decide("dismiss", case_id, "--json").json()["id"]
+        self.ok("mod", "appeal", "add", decision, "--by", self.zoe, "--text", "C'est bien une pub")
+        self.fails("mod", "appeal", "add", decision, "--by", self.lucie, "--text", "Moi aussi",
+                   message="cannot appeal")
+
+    def test_expire(self):
+        self.decide("silence", self.lucie, "--until", FUTURE)
+        self.assertEqual(self.ok("mod", "expire").out, "0 expired restriction(s) lifted\n")
+        with self.writable() as conn:
+            conn.execute("UPDATE restriction SET until = '2020-01-01T00:00:00Z'")
+        self.assertEqual(self.ok("mod", "expire", "--json").json(), {"lifted": 1})
+        self.assertEqual(self.query("SELECT lifted_at IS NOT NULL FROM restriction"), [(1,)])
+        self.assertEqual(self.query("SELECT actor, target FROM audit_log WHERE action = 'restriction.expire'"),
+                         [("system", f"member:{self.lucie}")])
+
+    def test_export_decisions(self):
+        _, hide_case = self.reported_case("Texte à masquer", "spam")
+        self.decide("hide", hide_case)
+        _, illegal_case = self.reported_case("Contrefaçon", "scam")
+        self.decide("remove", illegal_case, reason="illegal")
+        self.decide("ban", self.paul, reason="hate")
+        self.decide("warn", self.lucie)  # not a restriction the database records
+        out = self.ok("mod", "export-decisions", "--since", "2000-01-01").out
+        statements = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual([(s["decision_visibility"] if "decision_visibility" in s else s["decision_account"])
+                          for s in statements],
+                         [["DECISION_VISIBILITY_CONTENT_DISABLED"], ["DECISION_VISIBILITY_CONTENT_REMOVED"],
+                          "DECISION_ACCOUNT_TERMINATED"])
+        self.assertEqual([s["decision_ground"] for s in statements],
+                         ["DECISION_GROUND_INCOMPATIBLE_CONTENT", "DECISION_GROUND_ILLEGAL_CONTENT",
+                          "DECISION_GROUND_INCOMPATIBLE_CONTENT"])
+        self.assertEqual([s["category"] for s in statements],
+                         ["STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE", "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+                          "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"])
+        self.assertEqual({s["territorial_scope"][0] for s in statements}, {"FR"})
+        for personal in ("Lucie", "Paul", "Zoé", "Sandrine", "@", "Texte à masquer", "Contrefaçon"):
+            self.assertNotIn(personal, out)
+        self.assertEqual(self.ok("mod", "export-decisions", "--since", "2999-01-01").out, "")
+        result = self.ok("mod", "export-decisions", "--since", "2000-01-01", "--format", "csv", "-o", "dsa.csv")
+        self.assertEqual(result.err, "wrote 3 statement(s) of reasons to 'dsa.csv'\n")
+        lines = (self.dir / "dsa.csv").read_text(encoding="utf-8").splitlines()
+        self.assertEqual((lines[0].split(",")[:2], len(lines)), (["puid", "decision_visibility"], 4))
+        self.fails("mod", "export-decisions", "--since", "hier", message="invalid date 'hier'")
+        self.fails("mod", "export-decisions", "--since", "2000-01-01", "--format", "xml", code=2)
+
+    def test_stats(self):
+        _, case_id = self.reported_case()
+        self.decide("hide", case_id)
+        stats = self.ok("mod", "stats", "--json").json()
+        self.assertEqual((stats["cases_opened"], stats["cases_closed"], stats["decisions_by_action"],
+                          stats["reports"], stats["reporter_accuracy"]), (1, 1, {"hide": 1}, 1, 1.0))
+        self.assertRegex(self.ok("mod", "stats").out, r"\ncases_opened\s+1\n")
+
+    def test_triage_needs_a_terminal(self):
+        self.reported_case()
+        before = self.snapshot()
+        self.fails("mod", "triage", "--as", SANDRINE, input="k\n", message="mod triage needs a terminal")
+        self.assertUnchanged(before)
+
     # ---- word rules
 
     def test_rules_from_the_town_file(self):
@@ -641,11 +785,13 @@ class ModTest(harness.VoisinageTest):
 
     def test_help(self):
         commands = ["queue", "show", "dismiss", "hide", "restore", "remove", "lock", "warn", "silence", "suspend",
-                    "ban", "unsuspend", "log", "rules"]
+                    "ban", "unsuspend", "undo", "triage", "appeal", "expire", "stats", "export-decisions", "log",
+                    "rules"]
         for command in commands:
             with self.subTest(command=command):
                 self.assertIn(f"mod {command}", self.ok("mod", command, "--help").out)
-        for words in (["rules", "add"], ["rules", "list"], ["rules", "remove"], ["rules", "test"], ["log", "verify"]):
+        for words in (["rules", "add"], ["rules", "list"], ["rules", "remove"], ["rules", "test"], ["log", "verify"],
+                      ["appeal", "add"], ["appeal", "list"], ["appeal", "decide"]):
             with self.subTest(words=words):
                 self.assertIn(f"mod {' '.join(words)}", self.ok("mod", *words, "--help").out)
         self.assertIn("--until", self.ok("mod", "suspend", "--help").out)
