@@ -41,12 +41,17 @@ struct Command {
 
 // Every subcommand, in the order `voisinage --help` lists them.
 constexpr Command kCommands[] = {
-    {"init", SetupInit},           {"town", SetupTown},     {"neighbourhood", SetupNeighbourhood},
-    {"member", SetupMember},       {"invite", SetupInvite}, {"import", SetupImport},
+    {"init", SetupInit},
+    {"town", SetupTown},
+    {"neighbourhood", SetupNeighbourhood},
+    {"member", SetupMember},
+    {"invite", SetupInvite},
+    {"import", SetupImport},
     {"directory", SetupDirectory},
     {"post", SetupPost},
     {"report", SetupReport},
-    {"mod", SetupMod}, {"db", SetupDb},
+    {"mod", SetupMod},
+    {"db", SetupDb},
 };
 
 void PrintError(const std::string& message, const std::string& hint) {

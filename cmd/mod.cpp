@@ -6,8 +6,8 @@
 #include "cmd/mod.h"
 #include "lib/atomic_file.h"
 #include "lib/moderation/dsa_export.h"
-#include "lib/moderation/audit_log.h"
 #include "lib/moderation/moderation.h"
+#include "lib/store/audit_log.h"
 
 namespace voisinage {
 
@@ -90,16 +90,10 @@ int RunQueue(const QueueOptions& options, Invocation& invocation) {
 
 void PrintCase(const nlohmann::json& c, size_t max_text) {
   auto text = [max_text](const nlohmann::json& value) {
-    std::string s = Printable(value.is_string() ? value.get<std::string>() : value.dump());
-    if (s.size() > max_text) {
-      size_t cut = max_text;
-      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-      s = s.substr(0, cut) + "...";
-    }
-    return s;
+    return Shorten(Printable(value.is_string() ? value.get<std::string>() : value.dump()), max_text);
   };
-  std::cout << fmt::format("case {} · {} · {} · score {} · {} reporter(s){}{}\n", text(c["id"]), text(c["target"]),
-                           text(c["status"]), text(c["score"]), text(c["reporters"]),
+  std::cout << fmt::format("case {} · {} · {} · score {} · {} reporter(s){}{}\n", text(c["id"]),
+                           text(c["target"]), text(c["status"]), text(c["score"]), text(c["reporters"]),
                            c["urgent"].get<bool>() ? " · URGENT" : "",
                            c["auto_hidden"].get<bool>() ? " · hidden automatically" : "");
   auto post = [&](const char* heading, const nlohmann::json& p) {
@@ -119,8 +113,8 @@ void PrintCase(const nlohmann::json& c, size_t max_text) {
   std::cout << "reports:\n";
   for (const auto& r : c["reports"])
     std::cout << fmt::format("  {} {} by {} ({}): {}{}\n", text(r["created_at"]), text(r["reason"]),
-                             text(r["reporter"]["display_name"]), text(r["reporter"]["role"]), text(r["details"]),
-                             r.contains("legal_notice") ? " [legal notice]" : "");
+                             text(r["reporter"]["display_name"]), text(r["reporter"]["role"]),
+                             text(r["details"]), r.contains("legal_notice") ? " [legal notice]" : "");
   const auto& history = c["author_history"];
   std::cout << fmt::format("author's history: {} other case(s), {} restriction(s)\n", history["cases"].size(),
                            history["restrictions"].size());
@@ -145,16 +139,18 @@ int RunShow(const ShowOptions& options, Invocation& invocation) {
 int RunDecide(const DecideOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   if (!options.where.empty()) {
-    std::vector<Decision> all = DecideBulk(db, options.request, ParseBulkFilter(options.where), options.dry_run);
+    std::vector<Decision> all =
+        DecideBulk(db, options.request, ParseBulkFilter(options.where), options.dry_run);
     if (options.json) {
       nlohmann::json out = nlohmann::json::array();
       for (const Decision& d : all) out.push_back(ToJson(d));
       PrintJson({{"dry_run", options.dry_run}, {"count", all.size()}, {"decisions", out}});
       return 0;
     }
-    std::cout << fmt::format("{} {} case(s) matching '{}'{}\n", options.dry_run ? "would " + options.request.action
-                                                                                 : options.request.action + ":",
-                             all.size(), Printable(options.where), options.dry_run ? " (dry run: nothing written)" : "");
+    std::cout << fmt::format(
+        "{} {} case(s) matching '{}'{}\n",
+        options.dry_run ? "would " + options.request.action : options.request.action + ":", all.size(),
+        Printable(options.where), options.dry_run ? " (dry run: nothing written)" : "");
     for (const Decision& d : all)
       std::cout << fmt::format("  case {} ({}:{})\n", d.case_id, d.target_type, d.target_id);
     return 0;
@@ -164,8 +160,8 @@ int RunDecide(const DecideOptions& options, Invocation& invocation) {
   if (options.json)
     PrintJson(ToJson(d));
   else
-    Say(invocation, fmt::format("decision {}: {} {}:{} ({}){}", d.id, d.action, d.target_type, d.target_id, d.reason,
-                                d.case_id ? fmt::format(", case {} closed", d.case_id) : ""));
+    Say(invocation, fmt::format("decision {}: {} {}:{} ({}){}", d.id, d.action, d.target_type, d.target_id,
+                                d.reason, d.case_id ? fmt::format(", case {} closed", d.case_id) : ""));
   return 0;
 }
 
@@ -190,7 +186,8 @@ int RunVerify(const VerifyOptions& options, Invocation& invocation) {
   int64_t checked = 0;
   std::optional<AuditBreak> broken = VerifyAudit(db, &checked);
   if (options.json)
-    PrintJson({{"ok", !broken}, {"checked", checked},
+    PrintJson({{"ok", !broken},
+               {"checked", checked},
                {"broken_at", broken ? nlohmann::json(broken->id) : nlohmann::json(nullptr)},
                {"problem", broken ? nlohmann::json(broken->problem) : nlohmann::json(nullptr)}});
   if (broken)
@@ -209,14 +206,16 @@ int RunExport(const ExportOptions& options, Invocation& invocation) {
   std::ostringstream text;
   int64_t count = ExportDecisions(db, options.since, options.format, text);
   WriteFileAtomically(options.output, text.str());
-  if (!invocation.global.quiet) std::cerr << fmt::format("wrote {} statement(s) of reasons to '{}'\n", count, options.output);
+  if (!invocation.global.quiet)
+    std::cerr << fmt::format("wrote {} statement(s) of reasons to '{}'\n", count, options.output);
   return 0;
 }
 
 int RunAppealAdd(const AppealAddOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   Appeal a = AddAppeal(db, options.decision, options.by, options.text);
-  options.json ? PrintJson(ToJson(a)) : Say(invocation, fmt::format("appeal {} against decision {} recorded", a.id, a.decision_id));
+  options.json ? PrintJson(ToJson(a))
+               : Say(invocation, fmt::format("appeal {} against decision {} recorded", a.id, a.decision_id));
   return 0;
 }
 
@@ -231,8 +230,8 @@ int RunAppealList(const AppealListOptions& options, Invocation& invocation) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const Appeal& a : appeals)
-    rows.push_back({std::to_string(a.id), std::to_string(a.decision_id), "#" + std::to_string(a.appellant_id), a.status,
-                    a.created_at, a.text.substr(0, 50)});
+    rows.push_back({std::to_string(a.id), std::to_string(a.decision_id), "#" + std::to_string(a.appellant_id),
+                    a.status, a.created_at, a.text.substr(0, 50)});
   PrintTable({"APPEAL", "DECISION", "BY", "STATUS", "CREATED", "TEXT"}, rows);
   return 0;
 }
@@ -268,8 +267,8 @@ int RunExpire(const ExpireOptions& options, Invocation& invocation) {
   return 0;
 }
 
-void AddDecision(CLI::App* mod, Invocation& invocation, const std::string& action, const std::string& description,
-                 bool on_member) {
+void AddDecision(CLI::App* mod, Invocation& invocation, const std::string& action,
+                 const std::string& description, bool on_member) {
   auto options = std::make_shared<DecideOptions>();
   options->request.action = action;
   CLI::App* c = mod->add_subcommand(action, description);
@@ -305,16 +304,20 @@ void AddDecision(CLI::App* mod, Invocation& invocation, const std::string& actio
 }  // namespace
 
 void SetupMod(CLI::App& app, Invocation& invocation) {
-  CLI::App* mod = app.add_subcommand("mod", "Moderate: the queue of cases, decisions, word rules, the audit log");
+  CLI::App* mod =
+      app.add_subcommand("mod", "Moderate: the queue of cases, decisions, word rules, the audit log");
   mod->require_subcommand(1);
 
   auto queue = std::make_shared<QueueOptions>();
-  CLI::App* q = mod->add_subcommand("queue", "Cases by priority: urgent, hidden automatically, score and age");
+  CLI::App* q =
+      mod->add_subcommand("queue", "Cases by priority: urgent, hidden automatically, score and age");
   q->add_option("--status", queue->filter.status, "open (default), closed or all")
       ->option_text("STATUS")
       ->check(CLI::IsMember({"open", "closed", "all"}));
-  q->add_option("--reason", queue->filter.reason, "Only cases with a report for this reason")->option_text("REASON");
-  q->add_option("--neighbourhood", queue->filter.neighbourhood, "Only this neighbourhood")->option_text("SLUG");
+  q->add_option("--reason", queue->filter.reason, "Only cases with a report for this reason")
+      ->option_text("REASON");
+  q->add_option("--neighbourhood", queue->filter.neighbourhood, "Only this neighbourhood")
+      ->option_text("SLUG");
   q->add_option("--kind", queue->filter.kind, "post or member")
       ->option_text("post|member")
       ->check(CLI::IsMember({"post", "member"}));
@@ -324,12 +327,14 @@ void SetupMod(CLI::App& app, Invocation& invocation) {
   OnRun(q, invocation, queue, RunQueue);
 
   auto show = std::make_shared<ShowOptions>();
-  CLI::App* s = mod->add_subcommand("show", "A case: the target as reported and now, reports, history, decisions");
+  CLI::App* s =
+      mod->add_subcommand("show", "A case: the target as reported and now, reports, history, decisions");
   s->add_option("case", show->id, "Case id")->required();
   AddJsonFlag(s, show->json);
   OnRun(s, invocation, show, RunShow);
 
-  AddDecision(mod, invocation, "dismiss", "Close a case without action (an automatic hiding is undone)", false);
+  AddDecision(mod, invocation, "dismiss", "Close a case without action (an automatic hiding is undone)",
+              false);
   AddDecision(mod, invocation, "hide", "Hide the reported post and close the case", false);
   AddDecision(mod, invocation, "restore", "Show the reported post again and close the case", false);
   AddDecision(mod, invocation, "remove", "Remove the reported post and close the case", false);
@@ -348,7 +353,9 @@ void SetupMod(CLI::App& app, Invocation& invocation) {
   auto appeal_add = std::make_shared<AppealAddOptions>();
   CLI::App* aa = appeal->add_subcommand("add", "Record an appeal (six months after the decision at most)");
   aa->add_option("decision", appeal_add->decision, "Decision id")->required();
-  aa->add_option("--by", appeal_add->by, "The appealing member: id or e-mail")->option_text("MEMBER")->required();
+  aa->add_option("--by", appeal_add->by, "The appealing member: id or e-mail")
+      ->option_text("MEMBER")
+      ->required();
   aa->add_option("--text", appeal_add->text, "The member's arguments")->option_text("TEXT")->required();
   AddJsonFlag(aa, appeal_add->json);
   OnRun(aa, invocation, appeal_add, RunAppealAdd);
@@ -383,26 +390,30 @@ void SetupMod(CLI::App& app, Invocation& invocation) {
   OnRun(st, invocation, stats, RunStats);
 
   auto expire = std::make_shared<ExpireOptions>();
-  CLI::App* ex = mod->add_subcommand("expire", "Lift ended silences and suspensions, release stale claims (cron)");
+  CLI::App* ex =
+      mod->add_subcommand("expire", "Lift ended silences and suspensions, release stale claims (cron)");
   AddJsonFlag(ex, expire->json);
   OnRun(ex, invocation, expire, RunExpire);
 
   auto export_options = std::make_shared<ExportOptions>();
-  CLI::App* e = mod->add_subcommand("export-decisions",
-                                    "Statements of reasons in the EU DSA Transparency Database's fields, no personal data");
+  CLI::App* e = mod->add_subcommand(
+      "export-decisions",
+      "Statements of reasons in the EU DSA Transparency Database's fields, no personal data");
   e->add_option("--since", export_options->since, "Decisions taken since DATE (YYYY-MM-DD)")
       ->option_text("DATE")
       ->required();
   e->add_option("--format", export_options->format, "jsonl (default) or csv")
       ->option_text("jsonl|csv")
       ->check(CLI::IsMember({"jsonl", "csv"}));
-  e->add_option("-o,--output", export_options->output, "Write to FILE instead of standard output")->option_text("FILE");
+  e->add_option("-o,--output", export_options->output, "Write to FILE instead of standard output")
+      ->option_text("FILE");
   OnRun(e, invocation, export_options, RunExport);
 
   auto log = std::make_shared<LogOptions>();
   CLI::App* l = mod->add_subcommand("log", "The append-only audit log of moderation and administration");
   l->add_option("--since", log->filter.since, "Entries from DATE")->option_text("DATE");
-  l->add_option("--actor", log->filter.actor, "Only this actor, e.g. member:3 or system")->option_text("ACTOR");
+  l->add_option("--actor", log->filter.actor, "Only this actor, e.g. member:3 or system")
+      ->option_text("ACTOR");
   l->add_option("--target", log->filter.target, "Only this target, e.g. post:12")->option_text("TARGET");
   l->add_option("--limit", log->filter.limit, "At most N entries (default 100)")->option_text("N");
   AddJsonFlag(l, log->json);

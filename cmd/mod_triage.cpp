@@ -76,20 +76,24 @@ void Help() {
 std::string PickReason(RawTerminal& terminal, const std::string& fallback) {
   const auto& reasons = ReportReasons();
   std::cout << "reason:";
-  for (size_t i = 0; i < reasons.size(); ++i) std::cout << fmt::format(" {}={}", i < 9 ? char('1' + i) : "abc"[i - 9], reasons[i]);
+  for (size_t i = 0; i < reasons.size(); ++i)
+    std::cout << fmt::format(" {}={}", i < 9 ? char('1' + i) : "abc"[i - 9], reasons[i]);
   std::cout << fmt::format("  (Enter: {})\n", fallback);
   for (;;) {
     char key = terminal.Key();
     if (key == '\n' || key == '\r') return fallback;
-    size_t index = key >= '1' && key <= '9' ? size_t(key - '1') : key >= 'a' && key <= 'c' ? size_t(9 + key - 'a') : 99;
+    size_t index = key >= '1' && key <= '9'   ? size_t(key - '1')
+                   : key >= 'a' && key <= 'c' ? size_t(9 + key - 'a')
+                                              : 99;
     if (index < reasons.size()) return reasons[index];
   }
 }
 
 int RunTriage(const TriageOptions& options, Invocation& invocation) {
   if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO))
-    throw Error("mod triage needs a terminal",
-                "scripts use the one-shot commands: voisinage mod hide|remove|dismiss CASE --reason ... --as ...");
+    throw Error(
+        "mod triage needs a terminal",
+        "scripts use the one-shot commands: voisinage mod hide|remove|dismiss CASE --reason ... --as ...");
   Db db = OpenDb(invocation);
   Member moderator = FindMember(db, options.as);
   if (moderator.role != "moderator" && moderator.role != "admin")
@@ -124,10 +128,20 @@ int RunTriage(const TriageOptions& options, Invocation& invocation) {
       request.target = std::to_string(case_id);
       try {
         switch (key) {
-          case 'k': case 'd': request.action = "dismiss"; break;
-          case 'h': request.action = is_post ? "hide" : ""; break;
-          case 'r': request.action = is_post ? "remove" : ""; break;
-          case 'w': request.action = "warn"; request.target = std::to_string(author); break;
+          case 'k':
+          case 'd':
+            request.action = "dismiss";
+            break;
+          case 'h':
+            request.action = is_post ? "hide" : "";
+            break;
+          case 'r':
+            request.action = is_post ? "remove" : "";
+            break;
+          case 'w':
+            request.action = "warn";
+            request.target = std::to_string(author);
+            break;
           case 's': {
             std::string days = terminal.Line("suspend for how many days? (Enter: 7) ");
             int n = days.empty() ? 7 : std::max(1, std::atoi(days.c_str()));
@@ -136,7 +150,8 @@ int RunTriage(const TriageOptions& options, Invocation& invocation) {
             request.until = FormatIso(Now() + std::chrono::days(n));
             break;
           }
-          case 'n': case ' ':
+          case 'n':
+          case ' ':
             skipped.insert(case_id);
             ReleaseCase(db, case_id, moderator.id);
             next = true;
@@ -157,8 +172,11 @@ int RunTriage(const TriageOptions& options, Invocation& invocation) {
             ReleaseCase(db, case_id, moderator.id);
             std::cout << fmt::format("{} decision(s) taken\n", decided);
             return 0;
-          case '?': Help(); continue;
-          default: continue;
+          case '?':
+            Help();
+            continue;
+          default:
+            continue;
         }
         if (request.action.empty()) {
           std::cout << "this case is about a member: warn (w) or suspend (s) them, or keep (k)\n";
@@ -205,7 +223,8 @@ void SetupModTriage(CLI::App& mod, Invocation& invocation) {
   OnRun(t, invocation, triage, RunTriage);
 
   auto undo = std::make_shared<UndoOptions>();
-  CLI::App* u = mod.add_subcommand("undo", "Reverse a decision: the post is shown again, the restriction lifted");
+  CLI::App* u =
+      mod.add_subcommand("undo", "Reverse a decision: the post is shown again, the restriction lifted");
   u->add_option("decision", undo->decision, "Decision id (from mod show or mod log)")->required();
   u->add_option("--as", undo->as, "The moderator undoing it (default: $VOISINAGE_MODERATOR)")
       ->option_text("MODERATOR")

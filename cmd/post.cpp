@@ -1,8 +1,8 @@
 // voisinage post add|list|show|edit|remove: posts for staff and scripts (residents post through the server).
 
+#include "lib/moderation/post.h"
 #include "cmd/cli.h"
 #include "lib/moderation/moderation.h"
-#include "lib/moderation/post.h"
 
 namespace voisinage {
 
@@ -31,12 +31,14 @@ struct RemoveOptions {
 };
 
 void PrintOutcome(const PostOutcome& o, const Invocation& invocation) {
-  std::string what = o.verdict == "held"      ? "held for review"
-                     : o.verdict == "flagged" ? fmt::format("published and flagged for review (case {})", o.case_id)
+  std::string what = o.verdict == "held" ? "held for review"
+                     : o.verdict == "flagged"
+                         ? fmt::format("published and flagged for review (case {})", o.case_id)
                      : o.verdict == "censored" ? "published with words masked"
                                                : "published";
-  Say(invocation, fmt::format("post {} {}{}", o.post.id, what,
-                              o.rules.empty() ? "" : fmt::format(" (word rules: {})", fmt::join(o.rules, ", "))));
+  Say(invocation,
+      fmt::format("post {} {}{}", o.post.id, what,
+                  o.rules.empty() ? "" : fmt::format(" (word rules: {})", fmt::join(o.rules, ", "))));
 }
 
 int RunAdd(const AddOptions& options, Invocation& invocation) {
@@ -58,7 +60,7 @@ int RunList(const ListOptions& options, Invocation& invocation) {
   std::vector<std::vector<std::string>> rows;
   for (const Post& p : posts)
     rows.push_back({std::to_string(p.id), p.created_at.substr(0, 10), p.neighbourhood, p.kind, p.author_name,
-                    p.title.empty() ? p.body.substr(0, 40) : p.title, p.status, std::to_string(p.replies)});
+                    Shorten(p.title.empty() ? p.body : p.title, 40), p.status, std::to_string(p.replies)});
   PrintTable({"ID", "DATE", "NEIGHBOURHOOD", "KIND", "AUTHOR", "TITLE", "STATUS", "REPLIES"}, rows);
   return 0;
 }
@@ -74,8 +76,8 @@ int RunShow(const ShowOptions& options, Invocation& invocation) {
     PrintJson(out);
     return 0;
   }
-  std::cout << fmt::format("post {} · {} · {} · {} by {} (#{}, {}) on {}\n", p.id, p.neighbourhood, p.kind, p.status,
-                           Printable(p.author_name), p.author_id, p.author_role, p.created_at);
+  std::cout << fmt::format("post {} · {} · {} · {} by {} (#{}, {}) on {}\n", p.id, p.neighbourhood, p.kind,
+                           p.status, Printable(p.author_name), p.author_id, p.author_role, p.created_at);
   if (!p.title.empty()) std::cout << Printable(p.title) << '\n';
   if (!p.event_at.empty()) std::cout << "event: " << p.event_at << ' ' << Printable(p.event_place) << '\n';
   std::cout << Printable(p.body) << '\n';
@@ -87,7 +89,8 @@ int RunShow(const ShowOptions& options, Invocation& invocation) {
 
 int RunRemove(const RemoveOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
-  Decision d = Decide(db, {"remove", fmt::format("post:{}", options.id), options.reason, options.note, options.as, "", -1});
+  Decision d = Decide(
+      db, {"remove", fmt::format("post:{}", options.id), options.reason, options.note, options.as, "", -1});
   Say(invocation, fmt::format("removed post {} (decision {}, case {})", options.id, d.id, d.case_id));
   return 0;
 }
@@ -115,7 +118,9 @@ void SetupPost(CLI::App& app, Invocation& invocation) {
   a->add_option("--subkind", add->post.subkind, "For offers and requests: lend, give, swap or help")
       ->option_text("SUBKIND");
   a->add_option("--title", add->post.title, "Title")->option_text("TEXT");
-  a->add_option("--body", add->post.body, "Text of the post (up to 4000 bytes)")->option_text("TEXT")->required();
+  a->add_option("--body", add->post.body, "Text of the post (up to 4000 bytes)")
+      ->option_text("TEXT")
+      ->required();
   a->add_option("--event-at", add->post.event_at, "Date of an event: YYYY-MM-DD or ISO timestamp")
       ->option_text("DATE");
   a->add_option("--event-place", add->post.event_place, "Place of an event")->option_text("TEXT");
@@ -125,11 +130,13 @@ void SetupPost(CLI::App& app, Invocation& invocation) {
 
   auto list = std::make_shared<ListOptions>();
   CLI::App* l = group->add_subcommand("list", "List posts, newest first");
-  l->add_option("--neighbourhood", list->filter.neighbourhood, "Only this neighbourhood")->option_text("SLUG");
+  l->add_option("--neighbourhood", list->filter.neighbourhood, "Only this neighbourhood")
+      ->option_text("SLUG");
   l->add_option("--author", list->filter.author, "Only this author")->option_text("MEMBER");
   l->add_option("--status", list->filter.status, "visible, held, hidden or removed")->option_text("STATUS");
   l->add_option("--kind", list->filter.kind, "Only this kind")->option_text("KIND");
-  l->add_option("--before", list->filter.before_id, "Only posts older than this one (paging)")->option_text("POST");
+  l->add_option("--before", list->filter.before_id, "Only posts older than this one (paging)")
+      ->option_text("POST");
   l->add_option("--limit", list->filter.limit, "At most N posts (default 50)")->option_text("N");
   AddJsonFlag(l, list->json);
   OnRun(l, invocation, list, RunList);
@@ -149,9 +156,11 @@ void SetupPost(CLI::App& app, Invocation& invocation) {
   OnRun(e, invocation, edit, RunEdit);
 
   auto remove = std::make_shared<RemoveOptions>();
-  CLI::App* r = group->add_subcommand("remove", "Remove a post (a moderation decision, with its statement of reasons)");
+  CLI::App* r =
+      group->add_subcommand("remove", "Remove a post (a moderation decision, with its statement of reasons)");
   r->add_option("post", remove->id, "Post id")->required();
-  r->add_option("--reason", remove->reason, "Ground: spam, scam, harassment, hate, ... or other")->option_text("CODE");
+  r->add_option("--reason", remove->reason, "Ground: spam, scam, harassment, hate, ... or other")
+      ->option_text("CODE");
   r->add_option("--note", remove->note, "Facts, for the statement of reasons")->option_text("TEXT");
   r->add_option("--as", remove->as, "The moderator deciding (default: $VOISINAGE_MODERATOR)")
       ->option_text("MODERATOR")

@@ -23,19 +23,37 @@ std::string DsaCategory(const std::string& reason) {
 
 namespace {
 
-const std::vector<std::string> kColumns = {
-    "puid",          "decision_visibility",          "end_date_visibility_restriction", "decision_account",
-    "end_date_account_restriction",   "account_type", "decision_ground",  "illegal_content_legal_ground",
-    "illegal_content_explanation", "incompatible_content_ground", "incompatible_content_explanation",
-    "category",      "content_type", "content_date", "application_date", "decision_facts", "source_type",
-    "automated_detection", "automated_decision", "territorial_scope", "content_language"};
+const std::vector<std::string> kColumns = {"puid",
+                                           "decision_visibility",
+                                           "end_date_visibility_restriction",
+                                           "decision_account",
+                                           "end_date_account_restriction",
+                                           "account_type",
+                                           "decision_ground",
+                                           "illegal_content_legal_ground",
+                                           "illegal_content_explanation",
+                                           "incompatible_content_ground",
+                                           "incompatible_content_explanation",
+                                           "category",
+                                           "content_type",
+                                           "content_date",
+                                           "application_date",
+                                           "decision_facts",
+                                           "source_type",
+                                           "automated_detection",
+                                           "automated_decision",
+                                           "territorial_scope",
+                                           "content_language"};
 
-std::string Day(const std::string& iso) { return iso.size() >= 10 ? iso.substr(0, 10) : iso; }
+std::string Day(const std::string& iso) {
+  return iso.size() >= 10 ? iso.substr(0, 10) : iso;
+}
 
 }  // namespace
 
 int64_t ExportDecisions(Db& db, const std::string& since, const std::string& format, std::ostream& out) {
-  if (format != "jsonl" && format != "csv") throw Error(fmt::format("unknown format '{}'", format), "jsonl or csv");
+  if (format != "jsonl" && format != "csv")
+    throw Error(fmt::format("unknown format '{}'", format), "jsonl or csv");
   const std::string from = FormatIso(ParseIso(since));
   SQLite::Statement query(db.sql(), R"sql(
     SELECT d.id, d.target_type, d.target_id, d.action, d.reason, d.automated, coalesce(d.until, ''), d.created_at,
@@ -78,7 +96,8 @@ int64_t ExportDecisions(Db& db, const std::string& since, const std::string& for
     if (illegal) {
       s["decision_ground"] = "DECISION_GROUND_ILLEGAL_CONTENT";
       s["illegal_content_legal_ground"] = "French law, as stated in the legal notice received";
-      s["illegal_content_explanation"] = "Content reported by a legal notice and found illegal by a moderator.";
+      s["illegal_content_explanation"] =
+          "Content reported by a legal notice and found illegal by a moderator.";
     } else {
       s["decision_ground"] = "DECISION_GROUND_INCOMPATIBLE_CONTENT";
       s["incompatible_content_ground"] = "Community rules of the town's neighbourhood platform: " + reason;
@@ -87,7 +106,9 @@ int64_t ExportDecisions(Db& db, const std::string& since, const std::string& for
     s["category"] = DsaCategory(reason);
     s["application_date"] = Day(query.getColumn(7).getString());
     s["decision_facts"] = fmt::format("Decision '{}' on ground '{}'.", action, reason);
-    s["source_type"] = legal_notice ? "SOURCE_ARTICLE_16" : reported ? "SOURCE_TYPE_OTHER_NOTIFICATION" : "SOURCE_VOLUNTARY";
+    s["source_type"] = legal_notice ? "SOURCE_ARTICLE_16"
+                       : reported   ? "SOURCE_TYPE_OTHER_NOTIFICATION"
+                                    : "SOURCE_VOLUNTARY";
     s["automated_detection"] = automated || flagged ? "Yes" : "No";
     s["automated_decision"] = automated ? "AUTOMATED_DECISION_FULLY" : "AUTOMATED_DECISION_NOT_AUTOMATED";
     s["territorial_scope"] = {"FR"};

@@ -6,8 +6,8 @@
 #include <tuple>
 
 #include "lib/clock.h"
-#include "lib/moderation/audit_log.h"
 #include "lib/moderation/post.h"
+#include "lib/store/audit_log.h"
 #include "lib/text/suggest.h"
 #include "lib/town/member.h"
 #include "lib/town/neighbourhood.h"
@@ -19,8 +19,9 @@ namespace voisinage {
 using nlohmann::json;
 
 const std::vector<std::string>& ReportReasons() {
-  static const std::vector<std::string> reasons = {"spam",    "scam",   "harassment", "hate",    "defamation", "privacy",
-                                                   "danger",  "minors", "off_topic",  "illegal", "other"};
+  static const std::vector<std::string> reasons = {"spam",       "scam",    "harassment", "hate",
+                                                   "defamation", "privacy", "danger",     "minors",
+                                                   "off_topic",  "illegal", "other"};
   return reasons;
 }
 
@@ -38,7 +39,8 @@ void ValidateReason(const std::string& reason) {
   const auto& reasons = ReportReasons();
   if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end())
     throw Error(fmt::format("unknown reason '{}'{}", reason, DidYouMean(reason, reasons)),
-                "reasons: spam, scam, harassment, hate, defamation, privacy, danger, minors, off_topic, illegal, other");
+                "reasons: spam, scam, harassment, hate, defamation, privacy, danger, minors, off_topic, "
+                "illegal, other");
 }
 
 int64_t ParseId(std::string_view text, const char* what) {
@@ -58,10 +60,13 @@ std::string Excerpt(const std::string& text) {
 
 // How much a member's report weighs: by role, and by how often their past reports were upheld.
 double ReporterWeight(Db& db, const Member& reporter) {
-  double weight = reporter.role == "moderator" || reporter.role == "admin" ? 3 : reporter.role == "townhall" ? 2 : 1;
-  SQLite::Statement history(db.sql(),
-                            "SELECT count(*) FILTER (WHERE outcome = 'upheld'), count(*) FILTER (WHERE outcome != '') "
-                            "FROM report WHERE reporter_id = ?");
+  double weight = reporter.role == "moderator" || reporter.role == "admin" ? 3
+                  : reporter.role == "townhall"                            ? 2
+                                                                           : 1;
+  SQLite::Statement history(
+      db.sql(),
+      "SELECT count(*) FILTER (WHERE outcome = 'upheld'), count(*) FILTER (WHERE outcome != '') "
+      "FROM report WHERE reporter_id = ?");
   history.bind(1, reporter.id);
   history.executeStep();
   const int64_t upheld = history.getColumn(0).getInt64(), decided = history.getColumn(1).getInt64();
@@ -88,11 +93,13 @@ int64_t OpenCase(Db& db, const std::string& type, int64_t id) {
 json Snapshot(Db& db, const std::string& type, int64_t id) {
   if (type == "post") return ToJson(GetPost(db, id));
   Member m = FindMember(db, std::to_string(id));
-  return {{"id", m.id}, {"display_name", m.display_name}, {"role", m.role}, {"neighbourhood", m.neighbourhood}};
+  return {
+      {"id", m.id}, {"display_name", m.display_name}, {"role", m.role}, {"neighbourhood", m.neighbourhood}};
 }
 
 int64_t InsertReport(Db& db, int64_t case_id, std::optional<int64_t> reporter, const std::string& reason,
-                     const std::string& details, const json& snapshot, double weight, const NewReport* notice) {
+                     const std::string& details, const json& snapshot, double weight,
+                     const NewReport* notice) {
   SQLite::Statement insert(db.sql(), R"sql(
     INSERT INTO report (case_id, reporter_id, reason, details, snapshot, weight, notifier_name, notifier_email,
                         good_faith, created_at)
@@ -166,15 +173,20 @@ Case ReadCase(Db& db, int64_t id) {
 // The statement of reasons the author receives (in French: it is for residents).
 json Statement(const std::string& action, const std::string& target_type, const std::string& reason,
                const std::string& until, bool automated, const std::string& facts) {
-  static const std::map<std::string, std::string> kRestriction = {
-      {"hide", "contenu masqué"},          {"remove", "contenu supprimé"},
-      {"lock", "réponses fermées"},        {"warn", "avertissement"},
-      {"silence", "publication suspendue"}, {"suspend", "compte suspendu"},
-      {"ban", "compte fermé définitivement"}, {"dismiss", "aucune restriction"},
-      {"restore", "contenu rétabli"},       {"unsuspend", "restrictions levées"}};
+  static const std::map<std::string, std::string> kRestriction = {{"hide", "contenu masqué"},
+                                                                  {"remove", "contenu supprimé"},
+                                                                  {"lock", "réponses fermées"},
+                                                                  {"warn", "avertissement"},
+                                                                  {"silence", "publication suspendue"},
+                                                                  {"suspend", "compte suspendu"},
+                                                                  {"ban", "compte fermé définitivement"},
+                                                                  {"dismiss", "aucune restriction"},
+                                                                  {"restore", "contenu rétabli"},
+                                                                  {"unsuspend", "restrictions levées"}};
   return {{"restriction", kRestriction.count(action) ? kRestriction.at(action) : action},
           {"scope", target_type == "post" ? "la publication signalée" : "le compte du membre"},
-          {"duration", until.empty() ? (action == "ban" ? "définitive" : "sans limite de durée") : "jusqu'au " + until},
+          {"duration",
+           until.empty() ? (action == "ban" ? "définitive" : "sans limite de durée") : "jusqu'au " + until},
           {"facts", facts},
           {"ground", reason == "illegal" ? "contenu illicite (signalement au titre de l'article 16 du DSA)"
                                          : "règles de la communauté de la commune : " + reason},
@@ -194,25 +206,43 @@ bool MaybeAutoHide(Db& db, int64_t case_id) {
                  (town->auto_hide_reporters && c.reporters >= *town->auto_hide_reporters);
   if (!reached) return false;
   if (c.reasons == std::vector<std::string>{"illegal"}) return false;  // a legal notice needs a human
+  // A moderator who kept the post has the last word: new reports go to the queue, not to automatic hiding.
+  SQLite::Statement kept(db.sql(), R"sql(
+    SELECT 1 FROM decision WHERE case_id = ? AND automated = 0 AND undone_at IS NULL
+      AND action IN ('dismiss', 'restore'))sql");
+  kept.bind(1, case_id);
+  if (kept.executeStep()) return false;
   Post post = GetPost(db, c.target_id);
   if (post.status != "visible" || IsStaffRole(post.author_role)) return false;
   WritePostStatus(db, post.id, "hidden");
-  const std::string facts = fmt::format("{} signalement(s) de {} membre(s), score {:.1f} (seuil de la commune atteint)",
-                                        c.reasons.size(), c.reporters, c.score);
-  json statement = Statement("hide", "post", c.reasons.front(), "", true, facts);
+  // The ground is the most serious reason reported, never "illegal": only a human finds content illegal.
+  SQLite::Statement ground_query(db.sql(), R"sql(
+    SELECT reason, count(*) FROM report WHERE case_id = ? AND reason != 'illegal' GROUP BY reason
+    ORDER BY max(weight) DESC, count(*) DESC LIMIT 1)sql");
+  ground_query.bind(1, case_id);
+  ground_query.executeStep();
+  const std::string ground = ground_query.getColumn(0).getString();
+  SQLite::Statement reports(db.sql(), "SELECT count(*) FROM report WHERE case_id = ?");
+  reports.bind(1, case_id);
+  reports.executeStep();
+  const std::string facts =
+      fmt::format("{} signalement(s) de {} membre(s), score {:.1f} (seuil de la commune atteint)",
+                  reports.getColumn(0).getInt64(), c.reporters, c.score);
+  json statement = Statement("hide", "post", ground, "", true, facts);
   SQLite::Statement insert(db.sql(), R"sql(
     INSERT INTO decision (case_id, target_type, target_id, action, reason, automated, statement, created_at)
     VALUES (?, 'post', ?, 'hide', ?, 1, ?, ?))sql");
   insert.bind(1, case_id);
   insert.bind(2, post.id);
-  insert.bind(3, c.reasons.front());
+  insert.bind(3, ground);
   insert.bind(4, statement.dump());
   insert.bind(5, NowIso());
   insert.exec();
-  SQLite::Statement mark(db.sql(), "UPDATE moderation_case SET auto_hidden = 1, version = version + 1 WHERE id = ?");
+  SQLite::Statement mark(db.sql(),
+                         "UPDATE moderation_case SET auto_hidden = 1, version = version + 1 WHERE id = ?");
   mark.bind(1, case_id);
   mark.exec();
-  AppendAudit(db, "system", "post.hide", fmt::format("post:{}", post.id), c.reasons.front(),
+  AppendAudit(db, "system", "post.hide", fmt::format("post:{}", post.id), ground,
               {{"automated", true}, {"case", case_id}, {"score", c.score}, {"reporters", c.reporters}});
   return true;
 }
@@ -224,10 +254,12 @@ ReportOutcome AddReport(Db& db, const NewReport& report) {
   if (report.details.size() > 2000) throw Error("the details are longer than 2000 bytes");
   if (report.reason == "illegal") {
     // A notice of illegal content must identify its author and state good faith (EU DSA art. 16).
-    if (report.notifier_name.empty() || report.notifier_email.empty() || report.details.empty() || !report.good_faith)
-      throw Error("a report of illegal content is a legal notice: it needs the notifier's name and e-mail, an "
-                  "explanation and a statement of good faith",
-                  "give --notifier-name, --notifier-email, --details and --good-faith");
+    if (report.notifier_name.empty() || report.notifier_email.empty() || report.details.empty() ||
+        !report.good_faith)
+      throw Error(
+          "a report of illegal content is a legal notice: it needs the notifier's name and e-mail, an "
+          "explanation and a statement of good faith",
+          "give --notifier-name, --notifier-email, --details and --good-faith");
     ValidateEmail(report.notifier_email);
   }
   auto transaction = db.Write();
@@ -235,7 +267,8 @@ ReportOutcome AddReport(Db& db, const NewReport& report) {
   if (!reporter.removed_at.empty()) throw Error(fmt::format("member '#{}' has been removed", reporter.id));
   std::string type = "post";
   std::string_view id_text = report.target;
-  if (id_text.starts_with("post:")) id_text.remove_prefix(5);
+  if (id_text.starts_with("post:"))
+    id_text.remove_prefix(5);
   else if (id_text.starts_with("member:")) {
     type = "member";
     id_text.remove_prefix(7);
@@ -259,9 +292,9 @@ ReportOutcome AddReport(Db& db, const NewReport& report) {
   ReportOutcome outcome;
   outcome.report_id = InsertReport(db, case_id, reporter.id, report.reason, report.details,
                                    Snapshot(db, type, target_id), weight, &report);
-  outcome.auto_hidden = MaybeAutoHide(db, case_id);
   AppendAudit(db, fmt::format("member:{}", reporter.id), "report.add", fmt::format("{}:{}", type, target_id),
               report.reason, {{"case", case_id}, {"report", outcome.report_id}, {"weight", weight}});
+  outcome.auto_hidden = MaybeAutoHide(db, case_id);
   transaction.commit();
   outcome.moderation_case = ReadCase(db, case_id);
   return outcome;
@@ -285,13 +318,17 @@ std::vector<Case> ModerationQueue(Db& db, const QueueFilter& filter) {
   int64_t neighbourhood_id = 0;
   if (!filter.neighbourhood.empty()) {
     neighbourhood_id = ResolveNeighbourhood(db, filter.neighbourhood).id;
-    sql += " AND ((c.target_type = 'post' AND (SELECT neighbourhood_id FROM post WHERE id = c.target_id) = :n) OR "
-           "(c.target_type = 'member' AND (SELECT neighbourhood_id FROM member WHERE id = c.target_id) = :n))";
+    sql +=
+        " AND ((c.target_type = 'post' AND (SELECT neighbourhood_id FROM post WHERE id = c.target_id) = :n) "
+        "OR "
+        "(c.target_type = 'member' AND (SELECT neighbourhood_id FROM member WHERE id = c.target_id) = :n))";
   }
   if (!filter.since.empty()) sql += " AND c.opened_at >= :since";
   // Priority: urgent, then hidden automatically (waiting for a human), then score plus a point a day of age.
-  sql += " ORDER BY c.urgent DESC, c.auto_hidden DESC, c.score + (julianday('now') - julianday(c.opened_at)) DESC, "
-         "c.id LIMIT :limit";
+  sql +=
+      " ORDER BY c.urgent DESC, c.auto_hidden DESC, c.score + (julianday('now') - julianday(c.opened_at)) "
+      "DESC, "
+      "c.id LIMIT :limit";
   SQLite::Statement query(db.sql(), sql);
   if (!filter.status.empty() && filter.status != "all") query.bind(":status", filter.status);
   if (!filter.kind.empty()) query.bind(":kind", filter.kind);
@@ -320,15 +357,18 @@ json ShowCase(Db& db, int64_t case_id) {
     json snapshot = json::parse(query.getColumn(6).getString(), nullptr, false);
     if (first_snapshot.is_null()) first_snapshot = snapshot;
     json r = {{"id", query.getColumn(0).getInt64()},
-              {"reporter", {{"id", query.getColumn(1).getInt64()}, {"display_name", query.getColumn(2).getString()},
-                            {"role", query.getColumn(3).getString()}}},
+              {"reporter",
+               {{"id", query.getColumn(1).getInt64()},
+                {"display_name", query.getColumn(2).getString()},
+                {"role", query.getColumn(3).getString()}}},
               {"reason", query.getColumn(4).getString()},
               {"details", query.getColumn(5).getString()},
               {"weight", query.getColumn(7).getDouble()},
               {"outcome", query.getColumn(11).getString()},
               {"created_at", query.getColumn(12).getString()}};
     if (!query.getColumn(8).getString().empty())
-      r["legal_notice"] = {{"name", query.getColumn(8).getString()}, {"email", query.getColumn(9).getString()},
+      r["legal_notice"] = {{"name", query.getColumn(8).getString()},
+                           {"email", query.getColumn(9).getString()},
                            {"good_faith", query.getColumn(10).getInt() != 0}};
     reports.push_back(r);
   }
@@ -352,11 +392,11 @@ json ShowCase(Db& db, int64_t case_id) {
   cases.bind(1, case_id);
   cases.bind(2, author_id);
   while (cases.executeStep())
-    history["cases"].push_back({{"id", cases.getColumn(0).getInt64()},
-                                {"target", fmt::format("{}:{}", cases.getColumn(1).getString(),
-                                                       cases.getColumn(2).getInt64())},
-                                {"status", cases.getColumn(3).getString()},
-                                {"opened_at", cases.getColumn(4).getString()}});
+    history["cases"].push_back(
+        {{"id", cases.getColumn(0).getInt64()},
+         {"target", fmt::format("{}:{}", cases.getColumn(1).getString(), cases.getColumn(2).getInt64())},
+         {"status", cases.getColumn(3).getString()},
+         {"opened_at", cases.getColumn(4).getString()}});
   SQLite::Statement restrictions(db.sql(), R"sql(
     SELECT kind, starts_at, coalesce(until, ''), coalesce(lifted_at, '') FROM restriction WHERE member_id = ?
     ORDER BY id DESC)sql");
@@ -400,7 +440,8 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
   if (request.action == "silence" || request.action == "suspend") {
     if (request.until.empty()) throw Error(fmt::format("'{}' needs --until DATE", request.action));
     TimePoint end = ParseIso(request.until);
-    if (end <= Now()) throw Error(fmt::format("the date '{}' is in the past", request.until), "give a future date");
+    if (end <= Now())
+      throw Error(fmt::format("the date '{}' is in the past", request.until), "give a future date");
     until = FormatIso(end);
   }
   Member moderator = FindMember(db, request.moderator);
@@ -417,18 +458,20 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
   json before, after;
   if (content) {
     // "post:12" acts on the post's case, opened now if nobody reported it (a moderator's own initiative).
-    const int64_t case_id = request.target.starts_with("post:")
-                                ? OpenCase(db, "post", GetPost(db, ParseId(request.target.substr(5), "post")).id)
-                                : ParseId(request.target, "case");
+    const int64_t case_id =
+        request.target.starts_with("post:")
+            ? OpenCase(db, "post", GetPost(db, ParseId(request.target.substr(5), "post")).id)
+            : ParseId(request.target, "case");
     Case c = ReadCase(db, case_id);
     if (c.status == "closed") {
       SQLite::Statement last(db.sql(), R"sql(
         SELECT d.action, coalesce(m.display_name, 'automated'), d.created_at FROM decision d
         LEFT JOIN member m ON m.id = d.moderator_id WHERE d.case_id = ? ORDER BY d.id DESC LIMIT 1)sql");
       last.bind(1, c.id);
-      std::string by = last.executeStep() ? fmt::format(" ({} by {} at {})", last.getColumn(0).getString(),
-                                                        last.getColumn(1).getString(), last.getColumn(2).getString())
-                                          : "";
+      std::string by = last.executeStep()
+                           ? fmt::format(" ({} by {} at {})", last.getColumn(0).getString(),
+                                         last.getColumn(1).getString(), last.getColumn(2).getString())
+                           : "";
       throw ConflictError(fmt::format("case {} is already closed{}", c.id, by), "nothing was changed");
     }
     SQLite::Statement claimed(db.sql(), R"sql(
@@ -438,14 +481,18 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
     claimed.bind(2, moderator.id);
     claimed.bind(3, NowIso());
     if (claimed.executeStep())
-      throw ConflictError(fmt::format("case {} is being triaged by {}", c.id, claimed.getColumn(0).getString()),
-                          "wait for their decision, or take another case; nothing was changed");
+      throw ConflictError(
+          fmt::format("case {} is being triaged by {}", c.id, claimed.getColumn(0).getString()),
+          "wait for their decision, or take another case; nothing was changed");
     if (request.expected_version >= 0 && request.expected_version != c.version)
-      throw ConflictError(fmt::format("case {} changed while you were looking at it (another moderator or a new "
-                                      "report)", c.id),
-                          "look at it again with 'voisinage mod show'; nothing was changed");
+      throw ConflictError(
+          fmt::format("case {} changed while you were looking at it (another moderator or a new "
+                      "report)",
+                      c.id),
+          "look at it again with 'voisinage mod show'; nothing was changed");
     if (c.target_type != "post" && request.action != "dismiss")
-      throw Error(fmt::format("case {} is about a member: use warn, silence, suspend or ban on the member", c.id));
+      throw Error(
+          fmt::format("case {} is about a member: use warn, silence, suspend or ban on the member", c.id));
     d.case_id = c.id;
     d.target_type = c.target_type;
     d.target_id = c.target_id;
@@ -467,10 +514,12 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
     }
     SQLite::Statement close(db.sql(), R"sql(
       UPDATE moderation_case SET status = 'closed', closed_at = ?1, updated_at = ?1, version = version + 1,
-        claimed_by = NULL, claimed_until = NULL
+        claimed_by = NULL, claimed_until = NULL,
+        auto_hidden = CASE WHEN ?3 IN ('dismiss', 'restore') THEN 0 ELSE auto_hidden END
       WHERE id = ?2)sql");
     close.bind(1, NowIso());
     close.bind(2, c.id);
+    close.bind(3, request.action);
     close.exec();
     // Reporters' accuracy: their reports were upheld unless the case was dismissed or restored.
     SQLite::Statement outcome(db.sql(), "UPDATE report SET outcome = ? WHERE case_id = ? AND outcome = ''");
@@ -481,14 +530,17 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
     Member member = FindMember(db, request.target);
     if (member.id == moderator.id) throw Error("moderators cannot decide about their own account");
     if (request.action != "unsuspend" && IsStaffRole(member.role) && moderator.role != "admin")
-      throw Error(fmt::format("member '#{}' is {}: only an admin can restrict staff", member.id, member.role));
+      throw Error(
+          fmt::format("member '#{}' is {}: only an admin can restrict staff", member.id, member.role));
     d.target_type = "member";
     d.target_id = member.id;
     before = {{"restriction", ActiveRestriction(db, member.id)}};
     facts = request.note;
   }
   d.automated = false;
-  d.statement = Statement(d.action, d.target_type, d.reason, d.until, false, facts);
+  d.statement =
+      Statement(d.action, d.target_type, d.reason,
+                d.action == "warn" ? FormatIso(Now() + std::chrono::days(90)) : d.until, false, facts);
   d.created_at = NowIso();
   SQLite::Statement insert(db.sql(), R"sql(
     INSERT INTO decision (case_id, target_type, target_id, action, reason, note, moderator_id, automated, until,
@@ -533,7 +585,11 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
   }
   AppendAudit(db, fmt::format("member:{}", moderator.id), fmt::format("{}.{}", d.target_type, d.action),
               fmt::format("{}:{}", d.target_type, d.target_id), d.reason,
-              {{"decision", d.id}, {"case", d.case_id}, {"note", d.note}, {"until", d.until}, {"before", before},
+              {{"decision", d.id},
+               {"case", d.case_id},
+               {"note", d.note},
+               {"until", d.until},
+               {"before", before},
                {"after", after}});
   return d;
 }
@@ -548,20 +604,26 @@ BulkFilter ParseBulkFilter(const std::string& where) {
     start = comma + 1;
     size_t eq = part.find('=');
     std::string key = part.substr(0, eq), value = eq == std::string::npos ? "" : part.substr(eq + 1);
-    if (value.empty()) throw Error(fmt::format("invalid filter '{}'", part), "write KEY=VALUE, e.g. author=12");
-    if (key == "author") filter.author = value;
-    else if (key == "reason") filter.reason = value;
-    else if (key == "neighbourhood") filter.neighbourhood = value;
+    if (value.empty())
+      throw Error(fmt::format("invalid filter '{}'", part), "write KEY=VALUE, e.g. author=12");
+    if (key == "author")
+      filter.author = value;
+    else if (key == "reason")
+      filter.reason = value;
+    else if (key == "neighbourhood")
+      filter.neighbourhood = value;
     else
-      throw Error(fmt::format("unknown filter '{}'{}", key, DidYouMean(key, {"author", "reason", "neighbourhood"})),
-                  "filters: author=MEMBER, reason=REASON, neighbourhood=SLUG");
+      throw Error(
+          fmt::format("unknown filter '{}'{}", key, DidYouMean(key, {"author", "reason", "neighbourhood"})),
+          "filters: author=MEMBER, reason=REASON, neighbourhood=SLUG");
   }
   if (filter.author.empty() && filter.reason.empty() && filter.neighbourhood.empty())
     throw Error("an empty filter would select every open case", "give author=, reason= or neighbourhood=");
   return filter;
 }
 
-std::vector<Decision> DecideBulk(Db& db, const DecisionRequest& request, const BulkFilter& filter, bool dry_run) {
+std::vector<Decision> DecideBulk(Db& db, const DecisionRequest& request, const BulkFilter& filter,
+                                 bool dry_run) {
   auto transaction = db.Write();
   std::string sql = "SELECT c.id FROM moderation_case c WHERE c.status = 'open' AND c.target_type = 'post'";
   int64_t author = 0, neighbourhood = 0;
@@ -615,13 +677,7 @@ Decision UndoDecision(Db& db, int64_t decision_id, const std::string& moderator_
   Member moderator = FindMember(db, moderator_ref);
   UndoInTransaction(db, decision_id, moderator, "undo");
   transaction.commit();
-  SQLite::Statement case_of(db.sql(), "SELECT coalesce(case_id, 0) FROM decision WHERE id = ?");
-  case_of.bind(1, decision_id);
-  case_of.executeStep();
-  const int64_t case_id = case_of.getColumn(0).getInt64();
-  for (Decision& d : ListDecisions(db, case_id))
-    if (d.id == decision_id) return d;
-  throw Error(fmt::format("decision {} vanished", decision_id));
+  return ReadDecision(db, decision_id);
 }
 
 namespace {
@@ -652,7 +708,8 @@ void UndoInTransaction(Db& db, int64_t decision_id, const Member& moderator, con
       if (hidden.executeStep() && hidden.getColumn(0).getInt()) WritePostStatus(db, target, "hidden");
     }
   } else {
-    SQLite::Statement lift(db.sql(), "UPDATE restriction SET lifted_at = ? WHERE decision_id = ? AND lifted_at IS NULL");
+    SQLite::Statement lift(
+        db.sql(), "UPDATE restriction SET lifted_at = ? WHERE decision_id = ? AND lifted_at IS NULL");
     lift.bind(1, NowIso());
     lift.bind(2, decision_id);
     lift.exec();
@@ -672,8 +729,9 @@ void UndoInTransaction(Db& db, int64_t decision_id, const Member& moderator, con
   mark.bind(1, NowIso());
   mark.bind(2, decision_id);
   mark.exec();
-  AppendAudit(db, fmt::format("member:{}", moderator.id), "decision." + why, fmt::format("decision:{}", decision_id),
-              "", {{"action", action}, {"target", fmt::format("{}:{}", type, target)}, {"case", case_id}});
+  AppendAudit(db, fmt::format("member:{}", moderator.id), "decision." + why,
+              fmt::format("decision:{}", decision_id), "",
+              {{"action", action}, {"target", fmt::format("{}:{}", type, target)}, {"case", case_id}});
 }
 
 }  // namespace
@@ -702,12 +760,15 @@ void ReleaseCase(Db& db, int64_t case_id, int64_t moderator_id) {
   transaction.commit();
 }
 
-std::vector<Decision> ListDecisions(Db& db, int64_t case_id) {
-  SQLite::Statement query(db.sql(), R"sql(
+namespace {
+
+std::vector<Decision> QueryDecisions(Db& db, const char* where, int64_t id) {
+  SQLite::Statement query(db.sql(), fmt::format(R"sql(
     SELECT id, coalesce(case_id, 0), target_type, target_id, action, reason, note, coalesce(moderator_id, 0),
            automated, coalesce(until, ''), statement, created_at
-    FROM decision WHERE case_id = ? ORDER BY id DESC)sql");
-  query.bind(1, case_id);
+    FROM decision WHERE {} = ? ORDER BY id DESC)sql",
+                                                where));
+  query.bind(1, id);
   std::vector<Decision> decisions;
   while (query.executeStep()) {
     Decision d;
@@ -728,6 +789,18 @@ std::vector<Decision> ListDecisions(Db& db, int64_t case_id) {
   return decisions;
 }
 
+}  // namespace
+
+std::vector<Decision> ListDecisions(Db& db, int64_t case_id) {
+  return QueryDecisions(db, "case_id", case_id);
+}
+
+Decision ReadDecision(Db& db, int64_t decision_id) {
+  std::vector<Decision> found = QueryDecisions(db, "id", decision_id);
+  if (found.empty()) throw Error(fmt::format("unknown decision '{}'", decision_id));
+  return found.front();
+}
+
 namespace {
 
 Appeal ReadAppeal(Db& db, int64_t id) {
@@ -735,7 +808,8 @@ Appeal ReadAppeal(Db& db, int64_t id) {
     SELECT id, decision_id, appellant_id, coalesce(decided_by, 0), text, status, decision_note, created_at,
            coalesce(decided_at, '') FROM appeal WHERE id = ?)sql");
   query.bind(1, id);
-  if (!query.executeStep()) throw Error(fmt::format("unknown appeal '{}'", id), "list them with 'voisinage mod appeal list'");
+  if (!query.executeStep())
+    throw Error(fmt::format("unknown appeal '{}'", id), "list them with 'voisinage mod appeal list'");
   Appeal a;
   a.id = query.getColumn(0).getInt64();
   a.decision_id = query.getColumn(1).getInt64();
@@ -764,7 +838,8 @@ Appeal AddAppeal(Db& db, int64_t decision_id, const std::string& appellant_ref, 
   const std::string action = query.getColumn(0).getString();
   if (query.getColumn(5).getInt()) throw Error(fmt::format("decision {} was already undone", decision_id));
   if (Now() - ParseIso(query.getColumn(3).getString()) > std::chrono::days(183))
-    throw Error(fmt::format("decision {} is more than six months old: it can no longer be appealed", decision_id));
+    throw Error(
+        fmt::format("decision {} is more than six months old: it can no longer be appealed", decision_id));
   const int64_t affected = query.getColumn(6).getInt64(), case_id = query.getColumn(4).getInt64();
   bool allowed = false;
   if (action == "dismiss" || action == "restore") {
@@ -778,8 +853,8 @@ Appeal AddAppeal(Db& db, int64_t decision_id, const std::string& appellant_ref, 
   if (!allowed)
     throw Error(fmt::format("member '#{}' cannot appeal decision {}", appellant.id, decision_id),
                 "the member a decision restricted may appeal it, and a reporter may appeal a dismissal");
-  SQLite::Statement insert(db.sql(),
-                           "INSERT INTO appeal (decision_id, appellant_id, text, created_at) VALUES (?, ?, ?, ?)");
+  SQLite::Statement insert(
+      db.sql(), "INSERT INTO appeal (decision_id, appellant_id, text, created_at) VALUES (?, ?, ?, ?)");
   insert.bind(1, decision_id);
   insert.bind(2, appellant.id);
   insert.bind(3, text);
@@ -790,8 +865,8 @@ Appeal AddAppeal(Db& db, int64_t decision_id, const std::string& appellant_ref, 
     throw Error(fmt::format("member '#{}' has already appealed decision {}", appellant.id, decision_id));
   }
   const int64_t id = db.sql().getLastInsertRowid();
-  AppendAudit(db, fmt::format("member:{}", appellant.id), "appeal.add", fmt::format("decision:{}", decision_id), "",
-              {{"appeal", id}});
+  AppendAudit(db, fmt::format("member:{}", appellant.id), "appeal.add",
+              fmt::format("decision:{}", decision_id), "", {{"appeal", id}});
   transaction.commit();
   return ReadAppeal(db, id);
 }
@@ -812,7 +887,8 @@ Appeal DecideAppeal(Db& db, int64_t appeal_id, const std::string& outcome, const
   if (outcome != "uphold" && outcome != "reject") throw Error(fmt::format("unknown outcome '{}'", outcome));
   auto transaction = db.Write();
   Appeal appeal = ReadAppeal(db, appeal_id);
-  if (appeal.status != "open") throw ConflictError(fmt::format("appeal {} was already {}", appeal_id, appeal.status));
+  if (appeal.status != "open")
+    throw ConflictError(fmt::format("appeal {} was already {}", appeal_id, appeal.status));
   Member moderator = FindMember(db, moderator_ref);
   if (moderator.role != "moderator" && moderator.role != "admin")
     throw Error(fmt::format("member '#{}' is {}, not a moderator", moderator.id, moderator.role));
@@ -830,8 +906,8 @@ Appeal DecideAppeal(Db& db, int64_t appeal_id, const std::string& outcome, const
   update.bind(4, note);
   update.bind(5, appeal_id);
   update.exec();
-  AppendAudit(db, fmt::format("member:{}", moderator.id), "appeal." + outcome, fmt::format("appeal:{}", appeal_id),
-              "", {{"decision", appeal.decision_id}, {"note", note}});
+  AppendAudit(db, fmt::format("member:{}", moderator.id), "appeal." + outcome,
+              fmt::format("appeal:{}", appeal_id), "", {{"decision", appeal.decision_id}, {"note", note}});
   transaction.commit();
   return ReadAppeal(db, appeal_id);
 }
@@ -844,7 +920,8 @@ int64_t ExpireRestrictions(Db& db) {
   expired.bind(1, now);
   std::vector<std::tuple<int64_t, int64_t, std::string>> rows;
   while (expired.executeStep())
-    rows.emplace_back(expired.getColumn(0).getInt64(), expired.getColumn(1).getInt64(), expired.getColumn(2).getString());
+    rows.emplace_back(expired.getColumn(0).getInt64(), expired.getColumn(1).getInt64(),
+                      expired.getColumn(2).getString());
   SQLite::Statement lift(db.sql(), "UPDATE restriction SET lifted_at = ? WHERE id = ?");
   for (const auto& [id, member, kind] : rows) {
     lift.bind(1, now);
@@ -853,8 +930,9 @@ int64_t ExpireRestrictions(Db& db) {
     lift.reset();
     AppendAudit(db, "system", "restriction.expire", fmt::format("member:{}", member), "", {{"kind", kind}});
   }
-  SQLite::Statement claims(db.sql(),
-                           "UPDATE moderation_case SET claimed_by = NULL, claimed_until = NULL WHERE claimed_until <= ?");
+  SQLite::Statement claims(
+      db.sql(),
+      "UPDATE moderation_case SET claimed_by = NULL, claimed_until = NULL WHERE claimed_until <= ?");
   claims.bind(1, now);
   claims.exec();
   transaction.commit();
@@ -873,7 +951,8 @@ json ModerationStats(Db& db, const std::string& since) {
   out["since"] = since.empty() ? json(nullptr) : json(from);
   out["cases_opened"] = count("SELECT count(*) FROM moderation_case WHERE opened_at >= ?");
   out["cases_closed"] = count("SELECT count(*) FROM moderation_case WHERE closed_at >= ?");
-  out["cases_open_now"] = count("SELECT count(*) FROM moderation_case WHERE status = 'open' AND ? IS NOT NULL");
+  out["cases_open_now"] =
+      count("SELECT count(*) FROM moderation_case WHERE status = 'open' AND ? IS NOT NULL");
   // Median hours from a case's opening to its first human decision.
   SQLite::Statement delays(db.sql(), R"sql(
     SELECT (julianday(min(d.created_at)) - julianday(c.opened_at)) * 24 FROM moderation_case c
@@ -883,11 +962,12 @@ json ModerationStats(Db& db, const std::string& since) {
   while (delays.executeStep()) hours.push_back(delays.getColumn(0).getDouble());
   out["median_hours_to_decision"] = hours.empty() ? json(nullptr) : json(hours[hours.size() / 2]);
   json by_action = json::object(), by_reason = json::object();
-  SQLite::Statement decisions(db.sql(),
-                              "SELECT action, reason, count(*) FROM decision WHERE created_at >= ? GROUP BY 1, 2");
+  SQLite::Statement decisions(
+      db.sql(), "SELECT action, reason, count(*) FROM decision WHERE created_at >= ? GROUP BY 1, 2");
   decisions.bind(1, from);
   while (decisions.executeStep()) {
-    const std::string action = decisions.getColumn(0).getString(), reason = decisions.getColumn(1).getString();
+    const std::string action = decisions.getColumn(0).getString(),
+                      reason = decisions.getColumn(1).getString();
     const int64_t n = decisions.getColumn(2).getInt64();
     by_action[action] = by_action.value(action, int64_t{0}) + n;
     by_reason[reason] = by_reason.value(reason, int64_t{0}) + n;
@@ -895,7 +975,8 @@ json ModerationStats(Db& db, const std::string& since) {
   out["decisions_by_action"] = by_action;
   out["decisions_by_reason"] = by_reason;
   out["automated_decisions"] = count("SELECT count(*) FROM decision WHERE automated = 1 AND created_at >= ?");
-  out["reversed_on_appeal"] = count("SELECT count(*) FROM appeal WHERE status = 'upheld' AND decided_at >= ?");
+  out["reversed_on_appeal"] =
+      count("SELECT count(*) FROM appeal WHERE status = 'upheld' AND decided_at >= ?");
   out["appeals_open"] = count("SELECT count(*) FROM appeal WHERE status = 'open' AND ? IS NOT NULL");
   const int64_t upheld = count("SELECT count(*) FROM report WHERE outcome = 'upheld' AND created_at >= ?");
   const int64_t decided = count("SELECT count(*) FROM report WHERE outcome != '' AND created_at >= ?");

@@ -11,8 +11,8 @@
 
 namespace voisinage {
 
-/// Why something is reported (and the ground of a decision): spam, scam, harassment, hate, defamation, privacy,
-/// danger, minors, off_topic, illegal, other.
+/// Why something is reported (and the ground of a decision): spam, scam, harassment, hate, defamation,
+/// privacy, danger, minors, off_topic, illegal, other.
 const std::vector<std::string>& ReportReasons();
 
 /// How much a report for `reason` weighs: danger and minors most.
@@ -32,7 +32,7 @@ struct Case {
   int64_t id = 0;
   std::string target_type;  ///< post | member
   int64_t target_id = 0;
-  std::string status;       ///< open | closed
+  std::string status;  ///< open | closed
   double score = 0;
   bool urgent = false, auto_hidden = false;
   int64_t reporters = 0;
@@ -73,12 +73,13 @@ std::vector<Case> ModerationQueue(Db& db, const QueueFilter& filter);
 nlohmann::json ShowCase(Db& db, int64_t case_id);
 
 struct DecisionRequest {
-  std::string action;  ///< dismiss | hide | restore | remove | lock | warn | silence | suspend | ban | unsuspend
+  std::string
+      action;  ///< dismiss | hide | restore | remove | lock | warn | silence | suspend | ban | unsuspend
   std::string target;  ///< content actions: a case id, or "post:ID"; account actions: a member (id or e-mail)
   std::string reason;  ///< a ReportReasons() code
   std::string note;
-  std::string moderator;  ///< member id or e-mail; must be a moderator or admin
-  std::string until;      ///< silence and suspend: YYYY-MM-DD or an ISO timestamp, in the future
+  std::string moderator;          ///< member id or e-mail; must be a moderator or admin
+  std::string until;              ///< silence and suspend: YYYY-MM-DD or an ISO timestamp, in the future
   int64_t expected_version = -1;  ///< when set, the case must not have changed since (concurrent moderators)
 };
 
@@ -108,10 +109,11 @@ BulkFilter ParseBulkFilter(const std::string& where);
 
 /// Applies `request` (its target ignored) to every open case matching `filter`, all in one transaction;
 /// with `dry_run` nothing is written and the returned decisions only name their cases.
-std::vector<Decision> DecideBulk(Db& db, const DecisionRequest& request, const BulkFilter& filter, bool dry_run);
+std::vector<Decision> DecideBulk(Db& db, const DecisionRequest& request, const BulkFilter& filter,
+                                 bool dry_run);
 
-/// Reverses a decision by a moderator (the post is shown again, the restriction lifted, the case reopened), in
-/// one transaction, logged. Throws Error when the decision is unknown, already undone, or automated and
+/// Reverses a decision by a moderator (the post is shown again, the restriction lifted, the case reopened),
+/// in one transaction, logged. Throws Error when the decision is unknown, already undone, or automated and
 /// already superseded.
 Decision UndoDecision(Db& db, int64_t decision_id, const std::string& moderator);
 
@@ -127,14 +129,14 @@ struct Appeal {
   std::string text, status, decision_note, created_at, decided_at;
 };
 
-/// Records an appeal against a decision, within six months of it: by the member it restricted (or whose post it
-/// restricted) against a restriction, or by a reporter against a dismissal. Logged.
+/// Records an appeal against a decision, within six months of it: by the member it restricted (or whose post
+/// it restricted) against a restriction, or by a reporter against a dismissal. Logged.
 Appeal AddAppeal(Db& db, int64_t decision_id, const std::string& appellant, const std::string& text);
 
 std::vector<Appeal> ListAppeals(Db& db, const std::string& status);
 
-/// Decides an appeal ("uphold" reverses the decision, "reject" keeps it) by a moderator other than the one who
-/// took the decision. One transaction, logged.
+/// Decides an appeal ("uphold" reverses the decision, "reject" keeps it) by a moderator other than the one
+/// who took the decision. One transaction, logged.
 Appeal DecideAppeal(Db& db, int64_t appeal_id, const std::string& outcome, const std::string& moderator,
                     const std::string& note);
 
@@ -147,8 +149,11 @@ nlohmann::json ModerationStats(Db& db, const std::string& since);
 
 nlohmann::json ToJson(const Appeal& appeal);
 
-/// The decisions taken, newest first.
+/// The decisions taken on a case, newest first.
 std::vector<Decision> ListDecisions(Db& db, int64_t case_id);
+
+/// One decision; throws Error when there is none.
+Decision ReadDecision(Db& db, int64_t decision_id);
 
 nlohmann::json ToJson(const Case& c);
 nlohmann::json ToJson(const Decision& d);

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "lib/clock.h"
-#include "lib/moderation/audit_log.h"
 #include "lib/moderation/moderation.h"
 #include "lib/moderation/word_rules.h"
+#include "lib/store/audit_log.h"
 #include "lib/text/suggest.h"
 #include "lib/town/member.h"
 #include "lib/town/neighbourhood.h"
@@ -16,8 +16,8 @@ namespace voisinage {
 using nlohmann::json;
 
 const std::vector<std::string>& PostKinds() {
-  static const std::vector<std::string> kinds = {"offer", "request", "event", "announcement", "discussion",
-                                                 "lost_found"};
+  static const std::vector<std::string> kinds = {"offer",        "request",    "event",
+                                                 "announcement", "discussion", "lost_found"};
   return kinds;
 }
 
@@ -52,7 +52,8 @@ Post Read(SQLite::Statement& row) {
 
 void ValidateText(const std::string& title, const std::string& body) {
   if (title.size() > kMaxTitle) throw Error(fmt::format("the title is longer than {} bytes", kMaxTitle));
-  if (body.empty() || std::all_of(body.begin(), body.end(), [](char c) { return c == ' ' || c == '\n' || c == '\t'; }))
+  if (body.empty() ||
+      std::all_of(body.begin(), body.end(), [](char c) { return c == ' ' || c == '\n' || c == '\t'; }))
     throw Error("the text of the post is empty");
   if (body.size() > kMaxBody) throw Error(fmt::format("the text is longer than {} bytes", kMaxBody));
 }
@@ -67,13 +68,18 @@ std::string ApplyWordRules(Db& db, std::string& title, std::string& body, PostOu
     if (hit.rule.action == "block")
       throw BlockedError(fmt::format("the post is refused by the word rule '{}' (block)", hit.rule.pattern),
                          "rephrase it; 'voisinage mod rules test TEXT' shows which rules fire");
-  for (const RuleHit& hit : hits) outcome.rules.push_back(hit.rule.pattern);
+  for (const RuleHit& hit : hits)
+    if (std::find(outcome.rules.begin(), outcome.rules.end(), hit.rule.pattern) == outcome.rules.end())
+      outcome.rules.push_back(hit.rule.pattern);
   title = on_title.censored;
   body = on_body.censored;
   auto fired = [&](const char* action) {
     return std::any_of(hits.begin(), hits.end(), [&](const RuleHit& h) { return h.rule.action == action; });
   };
-  outcome.verdict = fired("hold") ? "held" : fired("flag") ? "flagged" : fired("censor") ? "censored" : "published";
+  outcome.verdict = fired("hold")     ? "held"
+                    : fired("flag")   ? "flagged"
+                    : fired("censor") ? "censored"
+                                      : "published";
   return fired("hold") ? "held" : "visible";
 }
 
@@ -107,7 +113,8 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
   int64_t neighbourhood_id = 0;
   if (post.parent_id != 0) {
     Post parent = GetPost(db, post.parent_id);
-    if (parent.parent_id != 0) throw Error(fmt::format("post {} is a reply: reply to post {}", parent.id, parent.parent_id));
+    if (parent.parent_id != 0)
+      throw Error(fmt::format("post {} is a reply: reply to post {}", parent.id, parent.parent_id));
     if (parent.status == "removed" || parent.status == "hidden")
       throw Error(fmt::format("post {} is {}: it takes no replies", parent.id, parent.status));
     if (parent.locked) throw Error(fmt::format("post {} is locked: it takes no more replies", parent.id));
@@ -121,7 +128,8 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
                   "kinds: offer, request, event, announcement, discussion, lost_found");
     if ((post.kind == "offer" || post.kind == "request") && !post.subkind.empty() && post.subkind != "lend" &&
         post.subkind != "give" && post.subkind != "swap" && post.subkind != "help")
-      throw Error(fmt::format("unknown kind of {} '{}'", post.kind, post.subkind), "lend, give, swap or help");
+      throw Error(fmt::format("unknown kind of {} '{}'", post.kind, post.subkind),
+                  "lend, give, swap or help");
     if (post.kind == "announcement" && author.role == "resident")
       throw Error("announcements are for the town hall, associations and shops",
                   "post a discussion instead, or give the member the right role");
@@ -129,7 +137,8 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
     if (!post.event_at.empty()) post.event_at = FormatIso(ParseIso(post.event_at));
     if (post.neighbourhood.empty()) post.neighbourhood = author.neighbourhood;
     if (post.neighbourhood.empty())
-      throw Error(fmt::format("member '#{}' belongs to no neighbourhood", author.id), "give --neighbourhood SLUG");
+      throw Error(fmt::format("member '#{}' belongs to no neighbourhood", author.id),
+                  "give --neighbourhood SLUG");
     neighbourhood_id = ResolveActiveNeighbourhood(db, post.neighbourhood).id;
   }
   ValidateText(post.title, post.body);
@@ -144,8 +153,9 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
   insert.bind(2, author.id);
   if (post.parent_id) insert.bind(3, post.parent_id);
   int i = 4;
-  for (const std::string* field : std::initializer_list<const std::string*>{&post.kind, &post.subkind, &post.title, &post.body, &post.event_at,
-                                   &post.event_place, &status, &now, &now})
+  for (const std::string* field :
+       std::initializer_list<const std::string*>{&post.kind, &post.subkind, &post.title, &post.body,
+                                                 &post.event_at, &post.event_place, &status, &now, &now})
     insert.bind(i++, *field);
   insert.exec();
   const int64_t id = db.sql().getLastInsertRowid();
@@ -167,7 +177,8 @@ PostOutcome EditPost(Db& db, int64_t id, const std::optional<std::string>& title
   PostOutcome outcome;
   std::string status = ApplyWordRules(db, new_title, new_body, outcome);
   if (before.status == "hidden") status = "hidden";  // an edit does not undo a moderator's decision
-  SQLite::Statement update(db.sql(), "UPDATE post SET title = ?, body = ?, status = ?, updated_at = ? WHERE id = ?");
+  SQLite::Statement update(db.sql(),
+                           "UPDATE post SET title = ?, body = ?, status = ?, updated_at = ? WHERE id = ?");
   update.bind(1, new_title);
   update.bind(2, new_body);
   update.bind(3, status);
@@ -187,7 +198,8 @@ PostOutcome EditPost(Db& db, int64_t id, const std::optional<std::string>& title
 Post GetPost(Db& db, int64_t id) {
   SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE p.id = ?");
   query.bind(1, id);
-  if (!query.executeStep()) throw Error(fmt::format("unknown post '{}'", id), "list them with 'voisinage post list'");
+  if (!query.executeStep())
+    throw Error(fmt::format("unknown post '{}'", id), "list them with 'voisinage post list'");
   return Read(query);
 }
 
@@ -202,8 +214,19 @@ std::vector<Post> ListPosts(Db& db, const PostFilter& filter) {
     author_id = FindMember(db, filter.author).id;
     sql += " AND p.author_id = :author";
   }
-  if (!filter.status.empty()) sql += " AND p.status = :status";
-  if (!filter.kind.empty()) sql += " AND p.kind = :kind";
+  if (!filter.status.empty()) {
+    static const std::vector<std::string> statuses = {"visible", "held", "hidden", "removed"};
+    if (std::find(statuses.begin(), statuses.end(), filter.status) == statuses.end())
+      throw Error(fmt::format("unknown status '{}'{}", filter.status, DidYouMean(filter.status, statuses)),
+                  "statuses: visible, held, hidden, removed");
+    sql += " AND p.status = :status";
+  }
+  if (!filter.kind.empty()) {
+    if (std::find(PostKinds().begin(), PostKinds().end(), filter.kind) == PostKinds().end())
+      throw Error(
+          fmt::format("unknown kind of post '{}'{}", filter.kind, DidYouMean(filter.kind, PostKinds())));
+    sql += " AND p.kind = :kind";
+  }
   if (filter.before_id) sql += " AND p.id < :before";
   sql += " ORDER BY p.id DESC LIMIT :limit";
   SQLite::Statement query(db.sql(), sql);
@@ -245,7 +268,9 @@ json ToJson(const Post& p) {
 }
 
 json ToJson(const PostOutcome& o) {
-  return {{"post", ToJson(o.post)}, {"verdict", o.verdict}, {"rules", o.rules},
+  return {{"post", ToJson(o.post)},
+          {"verdict", o.verdict},
+          {"rules", o.rules},
           {"case_id", o.case_id ? json(o.case_id) : json(nullptr)}};
 }
 

@@ -10,7 +10,7 @@
 #include <utf8proc.h>
 
 #include "lib/clock.h"
-#include "lib/moderation/audit_log.h"
+#include "lib/store/audit_log.h"
 #include "lib/text/fold.h"
 #include "lib/text/suggest.h"
 #include "lib/town/town_file.h"
@@ -152,8 +152,9 @@ std::vector<TextWord> Tokenize(std::string_view text, bool is_pattern) {
   return words;
 }
 
-// Joins runs of single letters separated by exactly one '.', '-', '_' or ' ' ("c.o.n" → "con"). Returns
-// false, leaving `joined` alone, when there is no such run.
+// Joins runs of single letters separated by exactly one '.', '-', '_' or ' ', the same one all along
+// ("c.o.n" → "con"; in "c.o.n à" the space ends the run, so the French "à" stays a word). Returns false,
+// leaving `joined` alone, when there is no such run.
 bool JoinSpelledOut(const std::vector<TextWord>& words, std::string_view text,
                     std::vector<TextWord>& joined) {
   auto single_separator = [&](const TextWord& left, const TextWord& right) {
@@ -163,7 +164,8 @@ bool JoinSpelledOut(const std::vector<TextWord>& words, std::string_view text,
   for (size_t i = 0; i < words.size();) {
     size_t last = i;
     while (last + 1 < words.size() && words[last].SingleLetter() && words[last + 1].SingleLetter() &&
-           single_separator(words[last], words[last + 1]))
+           single_separator(words[last], words[last + 1]) &&
+           (last == i || text[words[last].end] == text[words[i].end]))
       ++last;
     TextWord word = words[i];
     for (size_t k = i + 1; k <= last; ++k) word.folded += words[k].folded;

@@ -4,6 +4,7 @@
 
 #include "lib/clock.h"
 #include "lib/render/template.h"
+#include "lib/store/audit_log.h"
 #include "lib/text/csv_writer.h"
 #include "lib/town/neighbourhood.h"
 #include "lib/town/town.h"
@@ -152,6 +153,7 @@ Invitation RevokeInvitation(Db& db, int64_t id) {
   revoke.bind(1, NowIso());
   revoke.bind(2, id);
   revoke.exec();
+  AppendAudit(db, "cli", "invitation.revoke", fmt::format("invitation:{}", id), "", {});
   transaction.commit();
   invitation.status = "revoked";
   return invitation;

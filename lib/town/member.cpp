@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "lib/clock.h"
+#include "lib/store/audit_log.h"
 #include "lib/town/neighbourhood.h"
 #include "lib/town/validation.h"
 
@@ -122,6 +123,8 @@ Member SetMemberRole(Db& db, const std::string& ref, const std::string& role) {
   update.bind(2, NowIso());
   update.bind(3, member.id);
   update.exec();
+  AppendAudit(db, "cli", "member.role", fmt::format("member:{}", member.id), "",
+              {{"before", member.role}, {"after", role}});
   transaction.commit();
   return FindById(db, member.id);
 }
@@ -135,6 +138,7 @@ Member RemoveMember(Db& db, const std::string& ref) {
   update.bind(1, NowIso());
   update.bind(2, member.id);
   update.exec();
+  AppendAudit(db, "cli", "member.remove", fmt::format("member:{}", member.id), "", {});
   transaction.commit();
   return FindById(db, member.id);
 }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "lib/clock.h"
+#include "lib/store/audit_log.h"
 #include "lib/text/suggest.h"
 #include "lib/town/validation.h"
 
@@ -196,6 +197,7 @@ Neighbourhood ArchiveNeighbourhood(Db& db, const std::string& slug) {
   update.bind(1, NowIso());
   update.bind(2, n.id);
   update.exec();
+  AppendAudit(db, "cli", "neighbourhood.archive", "neighbourhood:" + n.slug, "", {});
   transaction.commit();
   return *FindNeighbourhoodBySlug(db, n.slug);
 }
@@ -247,6 +249,10 @@ MergeResult MergeNeighbourhoods(Db& db, const std::string& from_slug, const std:
   retire.bind(2, NowIso());
   retire.bind(3, result.from.id);
   retire.exec();
+  nlohmann::json moved = nlohmann::json::object();
+  for (const auto& [table, rows] : result.moved) moved[table] = rows;
+  AppendAudit(db, "cli", "neighbourhood.merge", "neighbourhood:" + result.from.slug, "",
+              {{"into", result.into.slug}, {"moved", moved}});
   transaction.commit();
   result.from = *FindNeighbourhoodBySlug(db, result.from.slug);
   result.into = *FindNeighbourhoodBySlug(db, result.into.slug);

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "lib/clock.h"
+#include "lib/store/audit_log.h"
 #include "lib/town/validation.h"
 
 namespace voisinage {
@@ -94,6 +95,7 @@ Town SetTown(Db& db, const TownChanges& changes) {
     town.auto_hide_reporters = *changes.auto_hide_reporters;
   }
   WriteTown(db, town);
+  AppendAudit(db, "cli", "town.set", "town", "", {{"before", existing ? ToJson(*existing) : json(nullptr)}});
   transaction.commit();
   return GetTown(db);
 }

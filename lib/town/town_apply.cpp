@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lib/clock.h"
+#include "lib/store/audit_log.h"
 #include "lib/town/member.h"
 #include "lib/town/neighbourhood.h"
 #include "lib/town/town.h"
@@ -319,6 +320,9 @@ TownDiff ApplyTownFile(Db& db, const TownFile& file, bool dry_run) {
   auto transaction = db.Write();
   TownDiff diff = TownFileApplier(db, file).Apply();
   diff.dry_run = dry_run;
+  if (!diff.empty())
+    AppendAudit(db, "cli", "town.apply", "town", "",
+                {{"file", file.path}, {"changes", ToJson(diff)["summary"]}});
   if (!dry_run) transaction.commit();  // a dry run rolls back exactly what a real run would have written
   std::stable_sort(diff.changes.begin(), diff.changes.end(), [](const TownChange& a, const TownChange& b) {
     const auto& order = TownFileSections();

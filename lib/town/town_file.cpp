@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "lib/error.h"
+#include "lib/moderation/word_rules.h"
 #include "lib/text/suggest.h"
 #include "lib/town/validation.h"
 

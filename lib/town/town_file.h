@@ -68,7 +68,8 @@ TownFile LoadTownFile(const std::string& path);
 /// The same, from YAML text; `path` names it in messages and anchors relative polygon paths.
 TownFile ParseTownFile(const std::string& yaml_text, const std::string& path);
 
-/// The word-rule actions, in order of severity.
+/// The word-rule actions: flag, censor, hold, block (lib/moderation/word_rules.h ranks them
+/// block > hold > flag > censor).
 const std::vector<std::string>& WordRuleActions();
 
 }  // namespace voisinage

@@ -72,7 +72,9 @@ void ValidateEmail(const std::string& email) {
   auto at = email.find('@');
   bool ok = at != std::string::npos && at > 0 && email.find('@', at + 1) == std::string::npos &&
             email.find('.', at) != std::string::npos && email.back() != '.' && email.size() <= 254 &&
-            AllOf(email, [](char c) { return static_cast<unsigned char>(c) > ' ' && c != 0x7f && c != '<' && c != '>' && c != ','; });
+            AllOf(email, [](char c) {
+              return static_cast<unsigned char>(c) > ' ' && c != 0x7f && c != '<' && c != '>' && c != ',';
+            });
   if (!ok) throw Error(fmt::format("invalid e-mail address '{}'", email));
 }
 

@@ -80,7 +80,9 @@ class InitTest(harness.VoisinageTest):
         self.assertEqual(self.query("SELECT name FROM grievance_category WHERE code = 'voirie'"),
                          [("Voirie, trottoirs et pistes cyclables",)])
         diff = changed_rows(before, self.snapshot())
-        self.assertEqual(sorted(diff), ["grievance_category", "neighbourhood"], diff)
+        self.assertEqual(sorted(diff), ["audit_log", "grievance_category", "neighbourhood"], diff)
+        self.assertEqual(self.query("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1"), [("town.apply",)])
+        self.assertEqual(len(diff.pop("audit_log")[1]), 1)  # the change is logged once
         for table, (gone, added) in diff.items():
             self.assertEqual((len(gone), len(added)), (1, 1), table)
 

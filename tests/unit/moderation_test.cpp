@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "lib/moderation/audit_log.h"
 #include "lib/moderation/moderation.h"
 #include "lib/moderation/post.h"
+#include "lib/store/audit_log.h"
 #include "lib/town/member.h"
 #include "test_support.h"
 
@@ -96,14 +96,16 @@ TEST_CASE("a closed case refuses a second decision; claims keep moderators apart
   int64_t post = t.Post("alice@example.fr", "texte");
   int64_t case_id = t.Report(post, "bob@example.fr", "spam").moderation_case.id;
   Decide(t.db, {"hide", std::to_string(case_id), "spam", "", kModerator, "", -1});
-  CHECK_THROWS_AS(Decide(t.db, {"remove", std::to_string(case_id), "spam", "", kOtherModerator, "", -1}), ConflictError);
+  CHECK_THROWS_AS(Decide(t.db, {"remove", std::to_string(case_id), "spam", "", kOtherModerator, "", -1}),
+                  ConflictError);
   CHECK(GetPost(t.db, post).status == "hidden");
 
   int64_t other = t.Post("alice@example.fr", "autre");
   int64_t second = t.Report(other, "bob@example.fr", "spam").moderation_case.id;
   CHECK(ClaimCase(t.db, second, FindMember(t.db, kModerator).id, 10));
   CHECK_FALSE(ClaimCase(t.db, second, FindMember(t.db, kOtherModerator).id, 10));
-  CHECK_THROWS_AS(Decide(t.db, {"hide", std::to_string(second), "spam", "", kOtherModerator, "", -1}), ConflictError);
+  CHECK_THROWS_AS(Decide(t.db, {"hide", std::to_string(second), "spam", "", kOtherModerator, "", -1}),
+                  ConflictError);
 }
 
 TEST_CASE("suspensions stop posting until lifted; dates must be in the future") {
@@ -123,7 +125,8 @@ TEST_CASE("appeals: by the right member, decided by another moderator, reversing
   Decision hide = Decide(t.db, {"hide", std::to_string(case_id), "spam", "", kModerator, "", -1});
   CHECK_THROWS_WITH(AddAppeal(t.db, hide.id, "chloe@example.fr", "non"), Catch::Contains("cannot appeal"));
   Appeal appeal = AddAppeal(t.db, hide.id, "alice@example.fr", "ce n'est pas du spam");
-  CHECK_THROWS_WITH(DecideAppeal(t.db, appeal.id, "uphold", kModerator, ""), Catch::Contains("another moderator"));
+  CHECK_THROWS_WITH(DecideAppeal(t.db, appeal.id, "uphold", kModerator, ""),
+                    Catch::Contains("another moderator"));
   CHECK(DecideAppeal(t.db, appeal.id, "uphold", kOtherModerator, "").status == "upheld");
   CHECK(GetPost(t.db, post).status == "visible");
 }

@@ -36,7 +36,7 @@ struct AuditFilter {
   int limit = 100;
 };
 
-/// Entries matching the filter, oldest first.
+/// The newest `limit` entries matching the filter, oldest first.
 std::vector<AuditEntry> ListAudit(Db& db, const AuditFilter& filter);
 
 /// The first entry whose hash does not match its content or its predecessor; nullopt when the chain is whole.

@@ -1,4 +1,4 @@
-#include "lib/moderation/audit_log.h"
+#include "lib/store/audit_log.h"
 
 #include <sodium.h>
 
@@ -45,7 +45,8 @@ AuditEntry Read(SQLite::Statement& row) {
   return e;
 }
 
-const char* const kSelect = "SELECT id, at, actor, action, target, reason, details, prev_hash, hash FROM audit_log";
+const char* const kSelect =
+    "SELECT id, at, actor, action, target, reason, details, prev_hash, hash FROM audit_log";
 
 }  // namespace
 
@@ -62,9 +63,10 @@ AuditEntry AppendAudit(Db& db, const std::string& actor, const std::string& acti
   entry.prev_hash = last.executeStep() ? last.getColumn(0).getString() : kGenesis;
   const std::string details_text = entry.details.dump();
   entry.hash = Hash(entry.prev_hash, entry, details_text);
-  SQLite::Statement insert(db.sql(),
-                           "INSERT INTO audit_log (at, actor, action, target, reason, details, prev_hash, hash) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement insert(
+      db.sql(),
+      "INSERT INTO audit_log (at, actor, action, target, reason, details, prev_hash, hash) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   int i = 1;
   for (const std::string* field : {&entry.at, &entry.actor, &entry.action, &entry.target, &entry.reason})
     insert.bind(i++, *field);
@@ -77,11 +79,12 @@ AuditEntry AppendAudit(Db& db, const std::string& actor, const std::string& acti
 }
 
 std::vector<AuditEntry> ListAudit(Db& db, const AuditFilter& filter) {
-  std::string sql = std::string(kSelect) + " WHERE 1";
+  // The newest `limit` entries, shown oldest first.
+  std::string sql = "SELECT * FROM (" + std::string(kSelect) + " WHERE 1";
   if (!filter.since.empty()) sql += " AND at >= :since";
   if (!filter.actor.empty()) sql += " AND actor = :actor";
   if (!filter.target.empty()) sql += " AND target = :target";
-  sql += " ORDER BY id LIMIT :limit";
+  sql += " ORDER BY id DESC LIMIT :limit) ORDER BY id";
   SQLite::Statement query(db.sql(), sql);
   if (!filter.since.empty()) query.bind(":since", FormatIso(ParseIso(filter.since)));
   if (!filter.actor.empty()) query.bind(":actor", filter.actor);
@@ -121,9 +124,9 @@ std::optional<AuditBreak> VerifyAudit(Db& db, int64_t* checked) {
 }
 
 json ToJson(const AuditEntry& e) {
-  return {{"id", e.id},         {"at", e.at},         {"actor", e.actor},          {"action", e.action},
-          {"target", e.target}, {"reason", e.reason}, {"details", e.details},      {"hash", e.hash},
-          {"prev_hash", e.prev_hash}};
+  return {{"id", e.id},           {"at", e.at},         {"actor", e.actor},
+          {"action", e.action},   {"target", e.target}, {"reason", e.reason},
+          {"details", e.details}, {"hash", e.hash},     {"prev_hash", e.prev_hash}};
 }
 
 }  // namespace voisinage
