@@ -322,6 +322,8 @@ void SetupMod(CLI::App& app, Invocation& invocation) {
       ->option_text("post|member")
       ->check(CLI::IsMember({"post", "member"}));
   q->add_option("--since", queue->filter.since, "Only cases opened since DATE")->option_text("DATE");
+  q->add_option("--assignee", queue->filter.assignee, "Only cases this moderator is triaging now")
+      ->option_text("MEMBER");
   q->add_option("--limit", queue->filter.limit, "At most N cases (default 50)")->option_text("N");
   AddJsonFlag(q, queue->json);
   OnRun(q, invocation, queue, RunQueue);

@@ -104,7 +104,9 @@ int RunTriage(const TriageOptions& options, Invocation& invocation) {
   int decided = 0;
   for (;;) {
     int64_t case_id = 0;
-    for (const Case& c : ModerationQueue(db, {"open", "", "", "", "", 500}))
+    QueueFilter open_cases;
+    open_cases.limit = 500;
+    for (const Case& c : ModerationQueue(db, open_cases))
       if (!skipped.count(c.id) && ClaimCase(db, c.id, moderator.id, 15)) {
         case_id = c.id;
         break;

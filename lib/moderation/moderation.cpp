@@ -265,6 +265,10 @@ ReportOutcome AddReport(Db& db, const NewReport& report) {
   auto transaction = db.Write();
   Member reporter = FindMember(db, report.reporter);
   if (!reporter.removed_at.empty()) throw Error(fmt::format("member '#{}' has been removed", reporter.id));
+  if (std::string restriction = ActiveRestriction(db, reporter.id);
+      restriction == "suspension" || restriction == "ban")
+    throw Error(
+        fmt::format("member '#{}' cannot report: their account is under a {}", reporter.id, restriction));
   std::string type = "post";
   std::string_view id_text = report.target;
   if (id_text.starts_with("post:"))
@@ -300,9 +304,13 @@ ReportOutcome AddReport(Db& db, const NewReport& report) {
   return outcome;
 }
 
-int64_t FlagPost(Db& db, int64_t post_id, const std::string& rule) {
+int64_t FlagPost(Db& db, int64_t post_id, const std::string& rule, const std::string& action) {
   const int64_t case_id = OpenCase(db, "post", post_id);
-  InsertReport(db, case_id, std::nullopt, "other", fmt::format("word rule '{}' (flag)", rule),
+  // One automated report per case: a second edit firing a rule adds nothing.
+  SQLite::Statement existing(db.sql(), "SELECT 1 FROM report WHERE case_id = ? AND reporter_id IS NULL");
+  existing.bind(1, case_id);
+  if (existing.executeStep()) return case_id;
+  InsertReport(db, case_id, std::nullopt, "other", fmt::format("word rule '{}' ({})", rule, action),
                Snapshot(db, "post", post_id), ReasonSeverity("other"), nullptr);
   return case_id;
 }
@@ -324,6 +332,11 @@ std::vector<Case> ModerationQueue(Db& db, const QueueFilter& filter) {
         "(c.target_type = 'member' AND (SELECT neighbourhood_id FROM member WHERE id = c.target_id) = :n))";
   }
   if (!filter.since.empty()) sql += " AND c.opened_at >= :since";
+  int64_t assignee = 0;
+  if (!filter.assignee.empty()) {
+    assignee = FindMember(db, filter.assignee).id;
+    sql += " AND c.claimed_by = :assignee AND c.claimed_until > strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+  }
   // Priority: urgent, then hidden automatically (waiting for a human), then score plus a point a day of age.
   sql +=
       " ORDER BY c.urgent DESC, c.auto_hidden DESC, c.score + (julianday('now') - julianday(c.opened_at)) "
@@ -335,6 +348,7 @@ std::vector<Case> ModerationQueue(Db& db, const QueueFilter& filter) {
   if (!filter.reason.empty()) query.bind(":reason", filter.reason);
   if (neighbourhood_id) query.bind(":n", neighbourhood_id);
   if (!filter.since.empty()) query.bind(":since", FormatIso(ParseIso(filter.since)));
+  if (assignee) query.bind(":assignee", assignee);
   query.bind(":limit", filter.limit);
   std::vector<int64_t> ids;
   while (query.executeStep()) ids.push_back(query.getColumn(0).getInt64());
@@ -502,7 +516,9 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
       before = {{"status", post.status}, {"locked", post.locked}};
       if (request.action == "hide") WritePostStatus(db, post.id, "hidden");
       if (request.action == "remove") WritePostStatus(db, post.id, "removed");
-      if (request.action == "restore" || (request.action == "dismiss" && c.auto_hidden))
+      // Keeping a post publishes it again when it was hidden automatically or held by a word rule.
+      if (request.action == "restore" ||
+          (request.action == "dismiss" && (c.auto_hidden || post.status == "held")))
         WritePostStatus(db, post.id, "visible");
       if (request.action == "lock") {
         SQLite::Statement lock(db.sql(), "UPDATE post SET locked = 1 WHERE id = ?");

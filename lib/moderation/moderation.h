@@ -55,12 +55,14 @@ struct ReportOutcome {
 /// report of one's own post, a second report by the same member, or a legal notice missing its details.
 ReportOutcome AddReport(Db& db, const NewReport& report);
 
-/// Adds the automated report of a flag word rule to a post's case (inside the caller's transaction).
-int64_t FlagPost(Db& db, int64_t post_id, const std::string& rule);
+/// Adds the automated report of a word rule ("flag" or "hold") to a post's case, inside the caller's
+/// transaction; returns the case.
+int64_t FlagPost(Db& db, int64_t post_id, const std::string& rule, const std::string& action);
 
 struct QueueFilter {
   std::string status = "open";
   std::string reason, neighbourhood, kind;  ///< kind: post | member
+  std::string assignee;                     ///< member claiming the case (triaging it now)
   std::string since;
   int limit = 50;
 };

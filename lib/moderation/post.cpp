@@ -115,7 +115,7 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
     Post parent = GetPost(db, post.parent_id);
     if (parent.parent_id != 0)
       throw Error(fmt::format("post {} is a reply: reply to post {}", parent.id, parent.parent_id));
-    if (parent.status == "removed" || parent.status == "hidden")
+    if (parent.status != "visible")
       throw Error(fmt::format("post {} is {}: it takes no replies", parent.id, parent.status));
     if (parent.locked) throw Error(fmt::format("post {} is locked: it takes no more replies", parent.id));
     post.kind = "reply";
@@ -159,7 +159,9 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
     insert.bind(i++, *field);
   insert.exec();
   const int64_t id = db.sql().getLastInsertRowid();
-  if (outcome.verdict == "flagged") outcome.case_id = FlagPost(db, id, outcome.rules.front());
+  // A held post waits in the moderators' queue, like a flagged one.
+  if (outcome.verdict == "flagged" || outcome.verdict == "held")
+    outcome.case_id = FlagPost(db, id, outcome.rules.front(), outcome.verdict == "held" ? "hold" : "flag");
   AppendAudit(db, actor, "post.create", fmt::format("post:{}", id), "",
               {{"verdict", outcome.verdict}, {"rules", outcome.rules}, {"author", author.id}});
   transaction.commit();
@@ -176,7 +178,8 @@ PostOutcome EditPost(Db& db, int64_t id, const std::optional<std::string>& title
   ValidateText(new_title, new_body);
   PostOutcome outcome;
   std::string status = ApplyWordRules(db, new_title, new_body, outcome);
-  if (before.status == "hidden") status = "hidden";  // an edit does not undo a moderator's decision
+  // An edit neither undoes a moderator's decision nor releases a post held for review.
+  if (before.status == "hidden" || before.status == "held") status = before.status;
   SQLite::Statement update(db.sql(),
                            "UPDATE post SET title = ?, body = ?, status = ?, updated_at = ? WHERE id = ?");
   update.bind(1, new_title);
@@ -185,7 +188,8 @@ PostOutcome EditPost(Db& db, int64_t id, const std::optional<std::string>& title
   update.bind(4, NowIso());
   update.bind(5, id);
   update.exec();
-  if (outcome.verdict == "flagged") outcome.case_id = FlagPost(db, id, outcome.rules.front());
+  if (outcome.verdict == "flagged" || outcome.verdict == "held")
+    outcome.case_id = FlagPost(db, id, outcome.rules.front(), outcome.verdict == "held" ? "hold" : "flag");
   AppendAudit(db, actor, "post.edit", fmt::format("post:{}", id), "",
               {{"before", {{"title", before.title}, {"body", before.body}, {"status", before.status}}},
                {"after", {{"title", new_title}, {"body", new_body}, {"status", status}}},

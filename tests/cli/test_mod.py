@@ -629,10 +629,11 @@ class ModTest(harness.VoisinageTest):
         target, lucie = f"post:{post_id}", f"member:{self.lucie}"
         self.assertEqual(rows[:3], [("cli", "rule.add", "rule:8", ""), ("cli", "post.create", target, ""),
                                     ("cli", "post.edit", target, "")])
-        self.assertEqual(sorted(rows[3:7]), sorted([
+        # The held post waits for review, so the reports do not hide it automatically.
+        self.assertEqual(sorted(rows[3:6]), sorted([
             (f"member:{self.zoe}", "report.add", target, "spam"), (f"member:{self.alain}", "report.add", target, "spam"),
-            (f"member:{self.bea}", "report.add", target, "spam"), ("system", "post.hide", target, "spam")]))
-        self.assertEqual(rows[7:], [
+            (f"member:{self.bea}", "report.add", target, "spam")]))
+        self.assertEqual(rows[6:], [
             (f"member:{self.sandrine}", "post.remove", target, "spam"),
             (f"member:{self.karim}", "member.warn", lucie, "spam"),
             (f"member:{self.sandrine}", "member.suspend", lucie, "spam"),
@@ -641,7 +642,7 @@ class ModTest(harness.VoisinageTest):
         ])
         removal = next(e for e in entries if e["action"] == "post.remove")
         self.assertEqual((removal["details"]["before"]["status"], removal["details"]["after"]["status"]),
-                         ("hidden", "removed"))
+                         ("held", "removed"))
         self.assertEqual(set(entries[0]), {"id", "at", "actor", "action", "target", "reason", "details", "hash",
                                            "prev_hash"})
         lines = self.ok("mod", "log").out.splitlines()
