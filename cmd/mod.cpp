@@ -88,7 +88,7 @@ int RunQueue(const QueueOptions& options, Invocation& invocation) {
 
 }  // namespace
 
-void PrintCase(const nlohmann::json& c, size_t max_text) {
+void PrintCase(const nlohmann::json& c, size_t max_text, size_t max_reports) {
   auto text = [max_text](const nlohmann::json& value) {
     return Shorten(Printable(value.is_string() ? value.get<std::string>() : value.dump()), max_text);
   };
@@ -111,10 +111,17 @@ void PrintCase(const nlohmann::json& c, size_t max_text) {
   post("as reported:", c["as_reported"]);
   post("now:", c["now"]);
   std::cout << "reports:\n";
-  for (const auto& r : c["reports"])
+  size_t shown = 0;
+  for (const auto& r : c["reports"]) {
+    if (++shown > max_reports) {
+      std::cout << fmt::format("  ... and {} more (mod show {})\n", c["reports"].size() - max_reports,
+                               text(c["id"]));
+      break;
+    }
     std::cout << fmt::format("  {} {} by {} ({}): {}{}\n", text(r["created_at"]), text(r["reason"]),
                              text(r["reporter"]["display_name"]), text(r["reporter"]["role"]),
                              text(r["details"]), r.contains("legal_notice") ? " [legal notice]" : "");
+  }
   const auto& history = c["author_history"];
   std::cout << fmt::format("author's history: {} other case(s), {} restriction(s)\n", history["cases"].size(),
                            history["restrictions"].size());
@@ -132,7 +139,7 @@ namespace {
 int RunShow(const ShowOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   nlohmann::json c = ShowCase(db, options.id);
-  options.json ? PrintJson(c) : PrintCase(c, std::string::npos);
+  options.json ? PrintJson(c) : PrintCase(c, std::string::npos, std::string::npos);
   return 0;
 }
 

@@ -13,6 +13,6 @@ void SetupModRules(CLI::App& mod, Invocation& invocation);   // cmd/mod_rules.cp
 void SetupModTriage(CLI::App& mod, Invocation& invocation);  // cmd/mod_triage.cpp: triage and undo
 
 /// Prints a case as `mod show` does (from ShowCase), cutting texts longer than `max_text` bytes.
-void PrintCase(const nlohmann::json& moderation_case, size_t max_text);
+void PrintCase(const nlohmann::json& moderation_case, size_t max_text, size_t max_reports);
 
 }  // namespace voisinage

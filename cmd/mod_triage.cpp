@@ -117,7 +117,7 @@ int RunTriage(const TriageOptions& options, Invocation& invocation) {
     }
     nlohmann::json c = ShowCase(db, case_id);
     std::cout << "\x1b[2J\x1b[H";  // clear the screen: one case at a time
-    PrintCase(c, 160);
+    PrintCase(c, 160, 5);          // fits a 80x24 terminal
     std::cout << '\n' << kKeys << '\n';
     const std::string fallback = c["reasons"].empty() ? "other" : c["reasons"][0].get<std::string>();
     const bool is_post = c["target"].get<std::string>().starts_with("post:");

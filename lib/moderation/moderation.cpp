@@ -574,6 +574,17 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
   insert.bind(10, d.created_at);
   insert.exec();
   d.id = db.sql().getLastInsertRowid();
+  if (content && d.target_type == "post" && (d.action == "hide" || d.action == "remove")) {
+    // Hidden or removed content is a strike against its author, for 90 days.
+    SQLite::Statement strike(db.sql(), R"sql(
+      INSERT INTO restriction (member_id, kind, decision_id, starts_at, until)
+      SELECT author_id, 'warning', ?, ?, ? FROM post WHERE id = ?)sql");
+    strike.bind(1, d.id);
+    strike.bind(2, d.created_at);
+    strike.bind(3, FormatIso(Now() + std::chrono::days(90)));
+    strike.bind(4, d.target_id);
+    strike.exec();
+  }
   if (account) {
     if (request.action == "unsuspend") {
       SQLite::Statement lift(db.sql(), R"sql(
@@ -723,13 +734,13 @@ void UndoInTransaction(Db& db, int64_t decision_id, const Member& moderator, con
       hidden.bind(1, case_id);
       if (hidden.executeStep() && hidden.getColumn(0).getInt()) WritePostStatus(db, target, "hidden");
     }
-  } else {
-    SQLite::Statement lift(
-        db.sql(), "UPDATE restriction SET lifted_at = ? WHERE decision_id = ? AND lifted_at IS NULL");
-    lift.bind(1, NowIso());
-    lift.bind(2, decision_id);
-    lift.exec();
   }
+  // Restrictions and strikes the decision imposed go with it.
+  SQLite::Statement lift(db.sql(),
+                         "UPDATE restriction SET lifted_at = ? WHERE decision_id = ? AND lifted_at IS NULL");
+  lift.bind(1, NowIso());
+  lift.bind(2, decision_id);
+  lift.exec();
   if (case_id) {
     SQLite::Statement reopen(db.sql(), R"sql(
       UPDATE moderation_case SET status = 'open', closed_at = NULL, updated_at = ?1, version = version + 1

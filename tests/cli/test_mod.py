@@ -172,9 +172,11 @@ class ModTest(harness.VoisinageTest):
         _, case_id = self.reported_case("Nouvelle pub", "spam", self.alain)
         history = self.ok("mod", "show", case_id, "--json").json()["author_history"]
         self.assertEqual([(c["id"], c["status"]) for c in history["cases"]], [(old_case, "closed")])
-        self.assertEqual([(r["kind"], r["lifted_at"]) for r in history["restrictions"]], [("warning", "")])
+        # Two strikes: the removed post, and the warning.
+        self.assertEqual([(r["kind"], r["lifted_at"]) for r in history["restrictions"]],
+                         [("warning", ""), ("warning", "")])
         out = self.ok("mod", "show", case_id).out
-        self.assertIn("author's history: 1 other case(s), 1 restriction(s)\n", out)
+        self.assertIn("author's history: 1 other case(s), 2 restriction(s)\n", out)
         self.assertRegex(out, r"\n  warning since \S+ until \S+\n")
 
     def test_show_a_member_case(self):

@@ -144,3 +144,21 @@ TEST_CASE("the audit log is append-only and its chain detects tampering") {
   REQUIRE(broken.has_value());
   CHECK(broken->id == 2);
 }
+
+TEST_CASE("hidden or removed content is a 90-day strike on its author, lifted with the decision") {
+  Town t;
+  int64_t post = t.Post("alice@example.fr", "texte");
+  int64_t case_id = t.Report(post, "bob@example.fr", "spam").moderation_case.id;
+  Decision hide = Decide(t.db, {"hide", std::to_string(case_id), "spam", "", kModerator, "", -1});
+  auto strikes = [&] {
+    return t.db.sql()
+        .execAndGet(
+            "SELECT count(*) FROM restriction r JOIN member m ON m.id = r.member_id "
+            "WHERE m.email = 'alice@example.fr' AND r.kind = 'warning' AND r.lifted_at IS NULL "
+            "AND r.until > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+89 days')")
+        .getInt();
+  };
+  CHECK(strikes() == 1);
+  UndoDecision(t.db, hide.id, kModerator);
+  CHECK(strikes() == 0);
+}
