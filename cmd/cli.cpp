@@ -75,13 +75,6 @@ std::string Printable(const std::string& text) {
   return out;
 }
 
-std::string Shorten(const std::string& text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut) + "...";
-}
-
 void AddJsonFlag(CLI::App* app, bool& json) {
   app->add_flag("--json", json, "Print JSON instead of text");
 }

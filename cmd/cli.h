@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/store/db.h"
+#include "lib/text/strings.h"
 
 namespace voisinage {
 
@@ -60,9 +61,6 @@ void PrintTable(const std::vector<std::string>& header, const std::vector<std::v
 
 /// Replaces control characters (terminal escapes...) by '?' before user-supplied text reaches a terminal.
 std::string Printable(const std::string& text);
-
-/// `text` cut to at most `max_bytes` on a character boundary, with "..." when cut.
-std::string Shorten(const std::string& text, size_t max_bytes);
 
 /// Adds `--json` to `app`.
 void AddJsonFlag(CLI::App* app, bool& json);

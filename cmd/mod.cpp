@@ -90,7 +90,9 @@ int RunQueue(const QueueOptions& options, Invocation& invocation) {
 
 void PrintCase(const nlohmann::json& c, size_t max_text, size_t max_reports) {
   auto text = [max_text](const nlohmann::json& value) {
-    return Shorten(Printable(value.is_string() ? value.get<std::string>() : value.dump()), max_text);
+    // max_text + 3: the cut text, then "..."
+    return Shorten(Printable(value.is_string() ? value.get<std::string>() : value.dump()),
+                   max_text == std::string::npos ? max_text : max_text + 3);
   };
   std::cout << fmt::format("case {} · {} · {} · score {} · {} reporter(s){}{}\n", text(c["id"]),
                            text(c["target"]), text(c["status"]), text(c["score"]), text(c["reporters"]),

@@ -60,7 +60,7 @@ int RunList(const ListOptions& options, Invocation& invocation) {
   std::vector<std::vector<std::string>> rows;
   for (const Post& p : posts)
     rows.push_back({std::to_string(p.id), p.created_at.substr(0, 10), p.neighbourhood, p.kind, p.author_name,
-                    Shorten(p.title.empty() ? p.body : p.title, 40), p.status, std::to_string(p.replies)});
+                    Shorten(p.title.empty() ? p.body : p.title, 43), p.status, std::to_string(p.replies)});
   PrintTable({"ID", "DATE", "NEIGHBOURHOOD", "KIND", "AUTHOR", "TITLE", "STATUS", "REPLIES"}, rows);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "lib/clock.h"
 #include "lib/moderation/post.h"
 #include "lib/store/audit_log.h"
+#include "lib/text/strings.h"
 #include "lib/text/suggest.h"
 #include "lib/town/member.h"
 #include "lib/town/neighbourhood.h"
@@ -49,13 +50,6 @@ int64_t ParseId(std::string_view text, const char* what) {
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id <= 0)
     throw Error(fmt::format("invalid {} '{}'", what, text));
   return id;
-}
-
-std::string Excerpt(const std::string& text) {
-  if (text.size() <= 60) return text;
-  size_t cut = 57;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
-  return text.substr(0, cut) + "...";
 }
 
 // How much a member's report weighs: by role, and by how often their past reports were upheld.
@@ -159,13 +153,8 @@ Case ReadCase(Db& db, int64_t id) {
   c.opened_at = query.getColumn(9).getString();
   c.updated_at = query.getColumn(10).getString();
   c.closed_at = query.getColumn(11).getString();
-  std::string reasons = query.getColumn(12).getString();
-  for (size_t start = 0; start < reasons.size();) {
-    size_t comma = std::min(reasons.find(',', start), reasons.size());
-    c.reasons.push_back(reasons.substr(start, comma - start));
-    start = comma + 1;
-  }
-  c.excerpt = Excerpt(query.getColumn(13).getString());
+  c.reasons = Split(query.getColumn(12).getString(), ',');
+  c.excerpt = Shorten(query.getColumn(13).getString(), 60);
   c.neighbourhood = query.getColumn(14).getString();
   return c;
 }
@@ -625,10 +614,8 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
 
 BulkFilter ParseBulkFilter(const std::string& where) {
   BulkFilter filter;
-  for (size_t start = 0; start < where.size();) {
-    size_t comma = std::min(where.find(',', start), where.size());
-    std::string part = where.substr(start, comma - start);
-    start = comma + 1;
+  for (const std::string& part : Split(where, ',')) {
+    if (part.empty()) continue;
     size_t eq = part.find('=');
     std::string key = part.substr(0, eq), value = eq == std::string::npos ? "" : part.substr(eq + 1);
     if (value.empty())
@@ -968,9 +955,9 @@ int64_t ExpireRestrictions(Db& db) {
 
 json ModerationStats(Db& db, const std::string& since) {
   const std::string from = since.empty() ? "0000" : FormatIso(ParseIso(since));
-  auto count = [&](const std::string& sql) {
+  auto count = [&](const std::string& sql) {  // `?` in `sql`, if any, is the start of the period
     SQLite::Statement q(db.sql(), sql);
-    q.bind(1, from);
+    if (sql.find('?') != std::string::npos) q.bind(1, from);
     q.executeStep();
     return q.getColumn(0).getInt64();
   };
@@ -978,8 +965,7 @@ json ModerationStats(Db& db, const std::string& since) {
   out["since"] = since.empty() ? json(nullptr) : json(from);
   out["cases_opened"] = count("SELECT count(*) FROM moderation_case WHERE opened_at >= ?");
   out["cases_closed"] = count("SELECT count(*) FROM moderation_case WHERE closed_at >= ?");
-  out["cases_open_now"] =
-      count("SELECT count(*) FROM moderation_case WHERE status = 'open' AND ? IS NOT NULL");
+  out["cases_open_now"] = count("SELECT count(*) FROM moderation_case WHERE status = 'open'");
   // Median hours from a case's opening to its first human decision.
   SQLite::Statement delays(db.sql(), R"sql(
     SELECT (julianday(min(d.created_at)) - julianday(c.opened_at)) * 24 FROM moderation_case c
@@ -1004,7 +990,7 @@ json ModerationStats(Db& db, const std::string& since) {
   out["automated_decisions"] = count("SELECT count(*) FROM decision WHERE automated = 1 AND created_at >= ?");
   out["reversed_on_appeal"] =
       count("SELECT count(*) FROM appeal WHERE status = 'upheld' AND decided_at >= ?");
-  out["appeals_open"] = count("SELECT count(*) FROM appeal WHERE status = 'open' AND ? IS NOT NULL");
+  out["appeals_open"] = count("SELECT count(*) FROM appeal WHERE status = 'open'");
   const int64_t upheld = count("SELECT count(*) FROM report WHERE outcome = 'upheld' AND created_at >= ?");
   const int64_t decided = count("SELECT count(*) FROM report WHERE outcome != '' AND created_at >= ?");
   out["reporter_accuracy"] = decided ? json(double(upheld) / double(decided)) : json(nullptr);

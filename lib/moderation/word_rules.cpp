@@ -12,6 +12,7 @@
 #include "lib/clock.h"
 #include "lib/store/audit_log.h"
 #include "lib/text/fold.h"
+#include "lib/text/strings.h"
 #include "lib/text/suggest.h"
 #include "lib/town/town_file.h"
 
@@ -222,13 +223,6 @@ std::string Trim(const std::string& text) {
   return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
 }
 
-// The start of a long pattern for a message, cut on a character boundary.
-std::string Excerpt(const std::string& text, size_t bytes) {
-  if (text.size() <= bytes) return text;
-  while (bytes > 0 && (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) --bytes;
-  return text.substr(0, bytes) + "...";
-}
-
 }  // namespace
 
 void ValidateWordPattern(const std::string& pattern) {
@@ -239,7 +233,7 @@ void ValidateWordPattern(const std::string& pattern) {
   if (Trim(pattern).empty())
     throw Error("the word pattern is empty", "give one or more words, with '*' for any letters: " + examples);
   if (pattern.size() > kMaxPatternBytes)
-    throw Error(fmt::format("invalid word pattern '{}': longer than {} bytes ({})", Excerpt(pattern, 40),
+    throw Error(fmt::format("invalid word pattern '{}': longer than {} bytes ({})", Shorten(pattern, 43),
                             kMaxPatternBytes, pattern.size()));
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(pattern.data());
   const auto* end = p + pattern.size();

@@ -5,6 +5,7 @@
 #include "lib/clock.h"
 #include "lib/registry/naf.h"
 #include "lib/registry/row_mapper.h"
+#include "lib/text/strings.h"
 #include "lib/town/locate.h"
 #include "lib/town/town.h"
 #include "lib/town/validation.h"
@@ -84,14 +85,11 @@ RowFilter BuildFilter(Db& db, const ImportRequest& request, std::string& descrip
     if (request.naf == "local") {
       filter.local_shops_only = true;
     } else {
-      for (size_t start = 0; start <= request.naf.size();) {
-        size_t comma = std::min(request.naf.find(',', start), request.naf.size());
-        std::string code = request.naf.substr(start, comma - start);
+      for (const std::string& code : Split(request.naf, ',')) {
         std::string normalised = NormaliseNafCode(code);
         if (normalised.empty())
           throw Error(fmt::format("invalid NAF code '{}'", code), "write codes like 47.22Z, or --naf local");
         filter.naf_codes.insert(normalised);
-        start = comma + 1;
       }
     }
     description += "; naf=" + request.naf;

@@ -5,6 +5,7 @@
 
 #include "lib/clock.h"
 #include "lib/store/audit_log.h"
+#include "lib/text/strings.h"
 #include "lib/text/suggest.h"
 #include "lib/town/validation.h"
 
@@ -35,12 +36,7 @@ Neighbourhood Read(SQLite::Statement& row) {
   n.merged_into = row.getColumn(6).getString();
   n.created_at = row.getColumn(7).getString();
   n.updated_at = row.getColumn(8).getString();
-  std::string postcodes = row.getColumn(9).getString();
-  for (size_t start = 0; start < postcodes.size();) {
-    size_t comma = std::min(postcodes.find(',', start), postcodes.size());
-    n.postcodes.push_back(postcodes.substr(start, comma - start));
-    start = comma + 1;
-  }
+  n.postcodes = Split(row.getColumn(9).getString(), ',');
   n.members = row.getColumn(10).getInt64();
   n.open_invitations = row.getColumn(11).getInt64();
   return n;

@@ -4,6 +4,7 @@
 #include "lib/error.h"
 #include "lib/render/template.h"
 #include "lib/text/csv_writer.h"
+#include "lib/text/strings.h"
 #include "lib/text/suggest.h"
 
 using namespace voisinage;
@@ -43,4 +44,14 @@ TEST_CASE("templates escape, and refuse unknown fields and bad syntax with a lin
   CHECK_THROWS_WITH(RenderMustache("t", "a\nb\n{{#items}}x", data), Catch::Contains("template 't': line 3"));
   CHECK_THROWS_WITH(RenderMustache("t", "{{#items}}{{nope}}{{/items}}", data),
                     Catch::Contains("unknown field 'nope'"));
+}
+
+TEST_CASE("splitting lists and shortening text") {
+  CHECK(Split("a,b", ',') == std::vector<std::string>{"a", "b"});
+  CHECK(Split("a,", ',') == std::vector<std::string>{"a", ""});
+  CHECK(Split("", ',').empty());
+  CHECK(Shorten("court", 10) == "court");
+  CHECK(Shorten("abcdefghij", 8) == "abcde...");
+  CHECK(Shorten("aaaaé", 8) == "aaaaé");
+  CHECK(Shorten("aaaaaébbbb", 9) == "aaaaa...");  // never cuts "é" in half
 }
