@@ -2,6 +2,7 @@
 // and exit codes. The work is in lib/; see cmd/cli.h for the checklist to add a subcommand.
 
 #include <unistd.h>
+#include <csignal>
 
 #include <cerrno>
 #include <cstring>
@@ -25,6 +26,7 @@ void SetupDirectory(CLI::App& app, Invocation& invocation);
 void SetupPost(CLI::App& app, Invocation& invocation);
 void SetupReport(CLI::App& app, Invocation& invocation);
 void SetupMod(CLI::App& app, Invocation& invocation);
+void SetupGrievance(CLI::App& app, Invocation& invocation);
 void SetupDb(CLI::App& app, Invocation& invocation);
 
 namespace {
@@ -51,6 +53,7 @@ constexpr Command kCommands[] = {
     {"post", SetupPost},
     {"report", SetupReport},
     {"mod", SetupMod},
+    {"grievance", SetupGrievance},
     {"db", SetupDb},
 };
 
@@ -65,6 +68,9 @@ std::string Lowercased(std::string text) {
 }
 
 int Main(int argc, char** argv) {
+  // Past a file-size limit (ulimit -f), a write fails with EFBIG and gets a clear error instead of the
+  // signal killing the process halfway through.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"voisinage: administration and moderation of a town's neighbourhood platform"};
   app.name("voisinage");
   app.require_subcommand(1);

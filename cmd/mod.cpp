@@ -212,9 +212,9 @@ int RunExport(const ExportOptions& options, Invocation& invocation) {
     ExportDecisions(db, options.since, options.format, std::cout);
     return 0;
   }
-  std::ostringstream text;
-  int64_t count = ExportDecisions(db, options.since, options.format, text);
-  WriteFileAtomically(options.output, text.str());
+  AtomicFileStream file(options.output);
+  int64_t count = ExportDecisions(db, options.since, options.format, file);
+  file.Commit();
   if (!invocation.global.quiet)
     std::cerr << fmt::format("wrote {} statement(s) of reasons to '{}'\n", count, options.output);
   return 0;

@@ -47,6 +47,36 @@ void AtomicFile::Commit() {
   }
 }
 
+class AtomicFileStream::Buffer : public std::streambuf {
+ public:
+  explicit Buffer(std::string path) : file(std::move(path)) {}
+  AtomicFile file;
+
+ protected:
+  std::streamsize xsputn(const char* data, std::streamsize size) override {
+    file.Write(std::string_view(data, static_cast<size_t>(size)));
+    return size;
+  }
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    const char one = traits_type::to_char_type(c);
+    file.Write(std::string_view(&one, 1));
+    return c;
+  }
+};
+
+AtomicFileStream::AtomicFileStream(std::string path)
+    : std::ostream(nullptr), buffer_(std::make_unique<Buffer>(std::move(path))) {
+  rdbuf(buffer_.get());
+  exceptions(std::ios::badbit);  // the Buffer's Error reaches the caller instead of a silent bad stream
+}
+
+AtomicFileStream::~AtomicFileStream() = default;
+
+void AtomicFileStream::Commit() {
+  buffer_->file.Commit();
+}
+
 void WriteFileAtomically(const std::string& path, std::string_view content) {
   AtomicFile file(path);
   file.Write(content);

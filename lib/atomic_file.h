@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -26,6 +28,19 @@ class AtomicFile {
   std::string path_;
   std::string temp_path_;
   std::FILE* file_ = nullptr;
+};
+
+/// An std::ostream over an AtomicFile, for exports that stream: nothing appears under `path` until Commit().
+/// A write error (full disk) throws the AtomicFile's Error out of the stream operation.
+class AtomicFileStream : public std::ostream {
+ public:
+  explicit AtomicFileStream(std::string path);
+  ~AtomicFileStream() override;
+  void Commit();
+
+ private:
+  class Buffer;
+  std::unique_ptr<Buffer> buffer_;
 };
 
 /// Writes `content` to `path` through an AtomicFile.

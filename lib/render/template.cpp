@@ -6,6 +6,7 @@
 #include <kainjow/mustache.hpp>
 
 #include "lib/error.h"
+#include "lib/text/strings.h"
 
 namespace voisinage {
 
@@ -116,6 +117,64 @@ std::string RenderTemplate(const std::string& name, const json& data) {
   auto it = EmbeddedTemplates().find(name);
   if (it == EmbeddedTemplates().end()) throw Error(fmt::format("no template named '{}'", name));
   return RenderMustache(name, it->second, data);
+}
+
+std::string EscapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (char c : NeutraliseBidi(text)) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string EscapeMarkdown(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (char c : NeutraliseBidi(text)) {
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (std::string_view("\\`*_[]<>|~&").find(c) != std::string_view::npos) {
+      out += '\\';
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+json MapStrings(const json& value, std::string (*escape)(std::string_view)) {
+  if (value.is_string()) return escape(value.get_ref<const std::string&>());
+  if (value.is_object()) {
+    json out = json::object();
+    for (const auto& [key, item] : value.items()) out[key] = MapStrings(item, escape);
+    return out;
+  }
+  if (value.is_array()) {
+    json out = json::array();
+    for (const json& item : value) out.push_back(MapStrings(item, escape));
+    return out;
+  }
+  return value;
 }
 
 }  // namespace voisinage

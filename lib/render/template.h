@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -17,5 +18,17 @@ std::string RenderMustache(const std::string& name, const std::string& source, c
 
 /// RenderMustache with an embedded template, e.g. "invitations.html.mustache".
 std::string RenderTemplate(const std::string& name, const nlohmann::json& data);
+
+/// `text` safe inside HTML or XML text and attribute values: & < > " ' escaped, bidirectional controls
+/// neutralised (NeutraliseBidi).
+std::string EscapeHtml(std::string_view text);
+
+/// `text` shown literally by Markdown renderers inside a line (a table cell, after a bullet): the characters
+/// of emphasis, links, code, tables, HTML and entities are backslash-escaped, line breaks become spaces,
+/// bidirectional controls are neutralised.
+std::string EscapeMarkdown(std::string_view text);
+
+/// Applies `escape` to every string inside `value` (objects and arrays included); keys are kept.
+nlohmann::json MapStrings(const nlohmann::json& value, std::string (*escape)(std::string_view));
 
 }  // namespace voisinage

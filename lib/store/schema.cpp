@@ -291,10 +291,74 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be deleted'); END;
 )sql";
 
+// Grievances (doléances) and their events. acknowledged_at, resolved_at and closed_at are derived from the
+// events by lib/grievance (written in the same transaction as the event); they are columns so that
+// statistics and exports over a million grievances need no scan of the events.
+const char* const kGrievanceSchema = R"sql(
+CREATE TABLE grievance (
+  id               INTEGER PRIMARY KEY,
+  reference        TEXT NOT NULL UNIQUE,        -- DOL-YYYY-NNNNNN
+  year             INTEGER NOT NULL,
+  seq              INTEGER NOT NULL,
+  category_id      INTEGER NOT NULL REFERENCES grievance_category(id),
+  title            TEXT NOT NULL,
+  description      TEXT NOT NULL,
+  address          TEXT NOT NULL DEFAULT '',
+  postcode         TEXT NOT NULL DEFAULT '',
+  lat              REAL,
+  lon              REAL,
+  neighbourhood_id INTEGER REFERENCES neighbourhood(id),
+  reporter_id      INTEGER REFERENCES member(id),
+  contact_name     TEXT NOT NULL DEFAULT '',
+  contact_email    TEXT NOT NULL DEFAULT '',
+  contact_phone    TEXT NOT NULL DEFAULT '',
+  channel          TEXT NOT NULL CHECK (channel = 'web' OR channel = 'phone' OR channel = 'counter' OR
+                                        channel = 'mail' OR channel = 'app'),
+  status           TEXT NOT NULL DEFAULT 'new',
+  service          TEXT NOT NULL DEFAULT '',
+  assignee_id      INTEGER REFERENCES member(id),
+  expected_on      TEXT NOT NULL DEFAULT '',
+  duplicate_of     INTEGER REFERENCES grievance(id),
+  public           INTEGER NOT NULL DEFAULT 1,
+  reopened         INTEGER NOT NULL DEFAULT 0,
+  acknowledged_at  TEXT,
+  resolved_at      TEXT,
+  closed_at        TEXT,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  UNIQUE (year, seq)
+);
+CREATE INDEX grievance_by_created ON grievance(created_at);
+CREATE INDEX grievance_by_status ON grievance(status);
+CREATE INDEX grievance_by_reporter ON grievance(reporter_id);
+
+CREATE TABLE grievance_event (
+  id           INTEGER PRIMARY KEY,
+  grievance_id INTEGER NOT NULL REFERENCES grievance(id),
+  at           TEXT NOT NULL,
+  actor        TEXT NOT NULL,
+  kind         TEXT NOT NULL,   -- created | status | reopened | assigned | response | note | merged | followed
+  old_status   TEXT NOT NULL DEFAULT '',
+  new_status   TEXT NOT NULL DEFAULT '',
+  note         TEXT NOT NULL DEFAULT '',
+  public       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX grievance_event_by_grievance ON grievance_event(grievance_id, id);
+
+CREATE TABLE grievance_follower (
+  grievance_id INTEGER NOT NULL REFERENCES grievance(id),
+  member_id    INTEGER NOT NULL REFERENCES member(id),
+  since        TEXT NOT NULL,
+  PRIMARY KEY (grievance_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX grievance_follower_by_member ON grievance_follower(member_id);
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "town, neighbourhoods, categories, word rules, members, invitations", kTownSchema},
     {2, "directory of shops and associations, import runs", kDirectorySchema},
     {3, "posts, reports, moderation cases, decisions, restrictions, appeals, audit log", kModerationSchema},
+    {4, "grievances, their events and followers", kGrievanceSchema},
 };
 
 }  // namespace

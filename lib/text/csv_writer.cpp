@@ -1,5 +1,7 @@
 #include "lib/text/csv_writer.h"
 
+#include "lib/text/strings.h"
+
 namespace voisinage {
 
 std::string CsvField(std::string_view value, char delimiter) {
@@ -20,6 +22,14 @@ std::string CsvLine(const std::vector<std::string>& fields, char delimiter) {
     out += CsvField(fields[i], delimiter);
   }
   return out;
+}
+
+std::string SpreadsheetText(std::string_view text) {
+  std::string safe = NeutraliseBidi(text);
+  if (!safe.empty() && (safe[0] == '=' || safe[0] == '+' || safe[0] == '-' || safe[0] == '@' ||
+                        safe[0] == '\t' || safe[0] == '\r'))
+    safe.insert(0, 1, '\'');
+  return safe;
 }
 
 }  // namespace voisinage
