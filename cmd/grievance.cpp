@@ -7,6 +7,8 @@
 #include "lib/grievance/export.h"
 #include "lib/grievance/grievance.h"
 #include "lib/grievance/stats.h"
+#include "lib/time_zone.h"
+#include "lib/town/town.h"
 
 namespace voisinage {
 
@@ -59,8 +61,15 @@ void Warn(const std::string& message) {
   std::cerr << "voisinage: warning: " << message << "\n";
 }
 
-std::string Day(const std::string& iso) {
-  return iso.substr(0, 10);
+// The comma-separated statuses of --status, spaces allowed ("open, new").
+std::vector<std::string> Statuses(const std::string& list) {
+  std::vector<std::string> statuses;
+  for (std::string s : Split(list, ',')) {
+    s.erase(0, s.find_first_not_of(' '));
+    s.erase(s.find_last_not_of(' ') + 1);
+    if (!s.empty()) statuses.push_back(s);
+  }
+  return statuses;
 }
 
 std::string Place(const Grievance& g) {
@@ -94,7 +103,7 @@ int RunAdd(const AddOptions& options, Invocation& invocation) {
 int RunList(const ListOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   GrievanceFilter filter = options.filter;
-  filter.statuses = Split(options.statuses, ',');
+  filter.statuses = Statuses(options.statuses);
   std::vector<Grievance> list = ListGrievances(db, filter);
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -106,10 +115,11 @@ int RunList(const ListOptions& options, Invocation& invocation) {
     Say(invocation, "no grievance matches");
     return 0;
   }
+  const TimeZone zone = TimeZone::Load(GetTown(db).identity.timezone);
   std::vector<std::vector<std::string>> rows;
   for (const Grievance& g : list)
-    rows.push_back({g.reference, Day(g.created_at), g.status, g.category, Printable(Shorten(g.title, 40)),
-                    Printable(Shorten(Place(g), 30))});
+    rows.push_back({g.reference, zone.FormatIsoLocal(ParseIso(g.created_at)).substr(0, 10), g.status,
+                    g.category, Printable(Shorten(g.title, 40)), Printable(Shorten(Place(g), 30))});
   PrintTable({"REFERENCE", "RECEIVED", "STATUS", "CATEGORY", "TITLE", "WHERE"}, rows);
   return 0;
 }
@@ -211,8 +221,14 @@ std::string Figure(const nlohmann::json& value, const char* unit = "") {
 }
 
 void PrintStats(const nlohmann::json& s) {
-  std::cout << fmt::format("{}: grievances {} to {} (as of {})\n", s["town"].get<std::string>(),
-                           Figure(s["period"]["from"]), Figure(s["period"]["to"]),
+  const nlohmann::json& from = s["period"]["from"];
+  const nlohmann::json& to = s["period"]["to"];
+  std::cout << fmt::format("{}: grievances {} (as of {})\n", s["town"].get<std::string>(),
+                           from.is_null() && to.is_null() ? "of all time"
+                           : from.is_null()               ? "up to " + to.get<std::string>()
+                           : to.is_null()
+                               ? "since " + from.get<std::string>()
+                               : fmt::format("from {} to {}", from.get<std::string>(), to.get<std::string>()),
                            s["period"]["as_of"].get<std::string>());
   std::cout << fmt::format("received {}: {} open, {} resolved, {} closed otherwise; backlog at the end: {}\n",
                            Figure(s["received"]), Figure(s["open"]), Figure(s["resolved"]),
@@ -256,7 +272,7 @@ void PrintStats(const nlohmann::json& s) {
 int RunStats(const StatsOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   GrievanceFilter filter = options.filter;
-  filter.statuses = Split(options.statuses, ',');
+  filter.statuses = Statuses(options.statuses);
   const nlohmann::json stats = GrievanceStats(db, filter);
   options.json ? PrintJson(stats) : PrintStats(stats);
   return 0;
@@ -265,7 +281,7 @@ int RunStats(const StatsOptions& options, Invocation& invocation) {
 int RunExport(const ExportOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   GrievanceExport request = options.request;
-  request.filter.statuses = Split(options.statuses, ',');
+  request.filter.statuses = Statuses(options.statuses);
   ExportCount count;
   if (options.output.empty() || options.output == "-") {
     count = ExportGrievances(db, request, std::cout);
@@ -424,6 +440,7 @@ void SetupGrievance(CLI::App& app, Invocation& invocation) {
   CLI::App* e = group->add_subcommand("export", "Export grievances, or the council's report");
   e->add_option("--format", exp->request.format, "csv, csv-fr, json, jsonl, geojson, html or md")
       ->option_text("FORMAT")
+      ->check(CLI::IsMember(GrievanceExportFormats()))
       ->required();
   e->add_option("--template", exp->request.template_path, "html, md: render this mustache template instead")
       ->option_text("FILE");

@@ -98,7 +98,7 @@ void AppendField(std::string& line, std::string_view value, char delimiter, bool
 
 int64_t WriteCsv(Db& db, const GrievanceQuery& q, bool french, std::ostream& stream) {
   const char delimiter = french ? ';' : ',';
-  const char* const eol = french ? "\r\n" : "\n";
+  const char* const eol = "\r\n";  // RFC 4180
   std::optional<TimeZone> zone;
   if (french) zone = TimeZone::Load(GetTown(db).identity.timezone);
   Output out(stream);
@@ -292,13 +292,17 @@ json GrievanceReportData(Db& db, const GrievanceFilter& filter) {
   const TimeZone zone = TimeZone::Load(GetTown(db).identity.timezone);
   json data;
   data["town"] = stats["town"];
-  data["generated_on"] = FrenchDate(Now());
+  const LocalTime today = zone.ToLocal(Now());
+  data["generated_on"] =
+      FrenchDate(ParseIso(fmt::format("{:04}-{:02}-{:02}", today.year, today.month, today.day)));
+  data["as_of"] = zone.FormatFrench(ParseIso(stats["period"]["as_of"].get<std::string>())).substr(0, 10);
   data["period_label"] = PeriodLabel(filter.from, filter.to);
   std::vector<std::string> filters;
   if (!filter.neighbourhood.empty()) filters.push_back("quartier " + filter.neighbourhood);
   if (!filter.category.empty()) filters.push_back("catégorie " + filter.category);
   if (!filter.statuses.empty())
     filters.push_back("statuts " + fmt::format("{}", fmt::join(filter.statuses, ", ")));
+  if (filter.public_only) filters.push_back("version publique : doléances et réponses publiques seulement");
   data["filters_label"] =
       filters.empty() ? json(nullptr) : json(fmt::format("{}", fmt::join(filters, " ; ")));
   for (const char* key : {"received", "open", "resolved", "closed", "backlog_at_end", "unique_reporters",

@@ -198,11 +198,13 @@ void ValidateDay(const std::string& date, const std::string& what) {
   if (!ok) throw Error(fmt::format("invalid {} '{}'", what, date), "use YYYY-MM-DD");
 }
 
-// When an event happens: now, or `at` for work entered afterwards (never in the future, never before the
-// grievance's last change, so that the history stays in order).
-std::string EventTime(const std::string& at, const std::string& not_before) {
+// When an event happens: now, or `at` for work entered afterwards (a bare day is midnight in the town's
+// time zone), never in the future, never before the grievance's last change, so that the history stays in
+// order.
+std::string EventTime(Db& db, const std::string& at, const std::string& not_before) {
   if (at.empty()) return std::max(NowIso(), not_before);
-  const std::string iso = FormatIso(ParseIso(at));
+  const std::string iso = FormatIso(
+      at.size() == 10 ? TimeZone::Load(GetTown(db).identity.timezone).LocalMidnight(at) : ParseIso(at));
   if (iso > NowIso()) throw Error(fmt::format("'{}' is in the future", at), "give the date it happened");
   if (iso < not_before)
     throw Error(fmt::format("'{}' is before the grievance's last change ({})", at, not_before),
@@ -232,14 +234,14 @@ void InsertEvent(Db& db, int64_t grievance_id, const std::string& at, const std:
 void WriteStatus(Db& db, const Grievance& g, const std::string& status, const std::string& at,
                  const std::string& actor, const std::string& note, bool public_note,
                  const std::string& expected_on, int64_t duplicate_of) {
-  const bool reopening = !IsOpenStatus(g.status) && status == "open";
+  const bool reopening = IsClosedStatus(g.status) && status == "open";
   SQLite::Statement update(db.sql(), R"sql(
     UPDATE grievance SET status = ?2, updated_at = ?3,
       acknowledged_at = CASE WHEN acknowledged_at IS NULL AND ?2 != 'hidden' THEN ?3 ELSE acknowledged_at END,
       resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 WHEN ?4 THEN NULL ELSE resolved_at END,
       closed_at = CASE WHEN ?5 THEN ?3 WHEN ?4 THEN NULL ELSE closed_at END,
       reopened = reopened + ?4,
-      expected_on = CASE WHEN ?2 = 'planned' THEN ?6 ELSE expected_on END,
+      expected_on = CASE WHEN ?2 = 'planned' THEN ?6 ELSE '' END,
       duplicate_of = CASE WHEN ?2 = 'duplicate' THEN ?7 ELSE duplicate_of END
     WHERE id = ?1)sql");
   update.bind(1, g.id);
@@ -327,7 +329,7 @@ AddedGrievance AddGrievance(Db& db, const NewGrievance& in, const std::string& a
     if (!reporter.removed_at.empty()) throw Error(fmt::format("member {} was removed", reporter.id));
     reporter_id = reporter.id;
   }
-  const std::string created_at = EventTime(in.received_at, "");
+  const std::string created_at = EventTime(db, in.received_at, "");
   const TimeZone zone = TimeZone::Load(town.identity.timezone);
   const int year = zone.ToLocal(ParseIso(created_at)).year;
 
@@ -406,6 +408,7 @@ std::vector<GrievanceEvent> GrievanceEvents(Db& db, int64_t grievance_id, bool p
 
 Grievance ChangeGrievanceStatus(Db& db, const StatusChange& change, const std::string& actor) {
   ValidateStatus(change.status);
+  if (!change.note.empty()) ValidateText("note", change.note, kMaxGrievanceDescription);
   if (!change.expected_on.empty()) ValidateDay(change.expected_on, "expected date");
   SQLite::Transaction transaction = db.Write();
   const Grievance g = ReadGrievance(db, FindGrievanceId(db, change.reference));
@@ -426,7 +429,10 @@ Grievance ChangeGrievanceStatus(Db& db, const StatusChange& change, const std::s
   } else if (!change.duplicate_of.empty()) {
     throw Error("--duplicate-of only applies to the duplicate status");
   }
-  const std::string at = EventTime(change.at, g.updated_at);
+  const std::string at = EventTime(db, change.at, g.updated_at);
+  if (!change.expected_on.empty() && change.expected_on < at.substr(0, 10))
+    throw Error(fmt::format("the expected date {} is already past", change.expected_on),
+                "give the day the work is planned for");
   WriteStatus(db, g, change.status, at, actor, change.note, change.public_note, change.expected_on,
               duplicate_of);
   Grievance updated = ReadGrievance(db, g.id);
@@ -438,6 +444,7 @@ Grievance AssignGrievance(Db& db, const std::string& reference, const std::optio
                           const std::optional<std::string>& assignee, const std::string& note,
                           const std::string& actor) {
   if (!service && !assignee) throw Error("nothing to assign", "give --service and/or --to");
+  if (!note.empty()) ValidateText("note", note, kMaxGrievanceDescription);
   if (service) ValidateName("service", *service);
   SQLite::Transaction transaction = db.Write();
   const Grievance g = ReadGrievance(db, FindGrievanceId(db, reference));
@@ -465,7 +472,7 @@ Grievance AssignGrievance(Db& db, const std::string& reference, const std::optio
     update.bind(2, g.id);
     update.exec();
   }
-  const std::string at = EventTime("", g.updated_at);
+  const std::string at = EventTime(db, "", g.updated_at);
   SQLite::Statement touch(db.sql(), "UPDATE grievance SET updated_at = ? WHERE id = ?");
   touch.bind(1, at);
   touch.bind(2, g.id);
@@ -485,7 +492,7 @@ Grievance RespondToGrievance(Db& db, const std::string& reference, const std::st
   const Grievance g = ReadGrievance(db, FindGrievanceId(db, reference));
   if (g.status == "hidden")
     throw Error(fmt::format("{} is hidden: nobody would see the answer", g.reference));
-  const std::string when = EventTime(at, g.updated_at);
+  const std::string when = EventTime(db, at, g.updated_at);
   if (g.status == "new") {
     // Answering is acknowledging.
     WriteStatus(db, g, "open", when, actor, text, true, "", 0);
@@ -516,8 +523,11 @@ std::vector<Grievance> MergeGrievances(Db& db, const std::vector<std::string>& d
     const auto& allowed = AllowedTransitions(g.status);
     if (std::find(allowed.begin(), allowed.end(), "duplicate") == allowed.end())
       throw Error(fmt::format("{} is {}: it cannot be marked as a duplicate", g.reference, g.status),
-                  g.status == "duplicate" ? "it is already merged" : "reopen it first");
-    const std::string at = EventTime("", g.updated_at);
+                  g.status == "duplicate" ? "it is already merged"
+                  : IsClosedStatus(g.status) || g.status == "hidden"
+                      ? "reopen it first ('voisinage grievance status REF open')"
+                      : fmt::format("from {}: {}", g.status, fmt::join(allowed, ", ")));
+    const std::string at = EventTime(db, "", g.updated_at);
     WriteStatus(db, g, "duplicate", at, actor,
                 fmt::format("Doublon de {} : le suivi continue sur ce signalement.", target.reference), true,
                 "", target.id);

@@ -236,7 +236,8 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
   out["filters"] = {
       {"neighbourhood", filter.neighbourhood.empty() ? json(nullptr) : json(filter.neighbourhood)},
       {"category", filter.category.empty() ? json(nullptr) : json(filter.category)},
-      {"statuses", filter.statuses}};
+      {"statuses", filter.statuses},
+      {"public_only", filter.public_only}};
   out["received"] = received;
   out["open"] = open;
   out["resolved"] = resolved;
@@ -268,7 +269,10 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
          {"resolved", c.resolved},
          {"acknowledge", Delays(c.acknowledge)},
          {"resolve", Delays(c.resolve)},
-         {"within_sla", {{"count", c.within_sla}, {"share", Share(c.within_sla, c.resolved)}}}});
+         {"within_sla",
+          {{"count", c.within_sla},
+           {"share",
+            c.resolved >= kMinGrievancesForFigures ? Share(c.within_sla, c.resolved) : json(nullptr)}}}});
   }
   out["categories"] = per_category;
   json top = json::array();
@@ -291,9 +295,23 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
   out["duplicates"] = duplicates;
   out["duplicate_rate"] = Share(duplicates, received);
 
+  // Every month from the first to the last, empty ones included: the charts' time axis has no gaps.
   json month_list = json::array();
-  for (const auto& [month, counts] : months)
-    month_list.push_back({{"month", month}, {"received", counts.first}, {"resolved", counts.second}});
+  if (!months.empty()) {
+    int year = std::stoi(months.begin()->first.substr(0, 4)),
+        month = std::stoi(months.begin()->first.substr(5, 2));
+    for (std::string key = months.begin()->first; key <= months.rbegin()->first;) {
+      auto it = months.find(key);
+      month_list.push_back({{"month", key},
+                            {"received", it == months.end() ? 0 : it->second.first},
+                            {"resolved", it == months.end() ? 0 : it->second.second}});
+      if (++month > 12) {
+        month = 1;
+        ++year;
+      }
+      key = fmt::format("{:04}-{:02}", year, month);
+    }
+  }
   out["months"] = month_list;
 
   // The most overdue first, with what a clerk needs to chase them.
