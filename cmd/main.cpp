@@ -27,6 +27,8 @@ void SetupPost(CLI::App& app, Invocation& invocation);
 void SetupReport(CLI::App& app, Invocation& invocation);
 void SetupMod(CLI::App& app, Invocation& invocation);
 void SetupGrievance(CLI::App& app, Invocation& invocation);
+void SetupToken(CLI::App& app, Invocation& invocation);
+void SetupServe(CLI::App& app, Invocation& invocation);
 void SetupDb(CLI::App& app, Invocation& invocation);
 
 namespace {
@@ -54,6 +56,8 @@ constexpr Command kCommands[] = {
     {"report", SetupReport},
     {"mod", SetupMod},
     {"grievance", SetupGrievance},
+    {"token", SetupToken},
+    {"serve", SetupServe},
     {"db", SetupDb},
 };
 

@@ -13,6 +13,12 @@ namespace voisinage {
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   const std::filesystem::path target(path_);
+  // Renaming over a device, a pipe or a directory would replace it with a plain file.
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(target, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw Error(fmt::format("cannot write '{}': it is not a regular file", path_),
+                "give the path of a file (or '-' for standard output where the command allows it)");
   temp_path_ = ((target.has_parent_path() ? target.parent_path() : ".") / ".voisinage-XXXXXX").string();
   int fd = ::mkstemp(temp_path_.data());
   if (fd < 0) throw Error(fmt::format("cannot write '{}': {}", path_, std::strerror(errno)));

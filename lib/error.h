@@ -30,6 +30,20 @@ class ConflictError : public Error {
   using Error::Error;
 };
 
+/// Thrown when the thing named does not exist (an unknown post, member, neighbourhood, grievance): the
+/// server answers 404.
+class NotFoundError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Thrown when the actor may not do this (a suspended or silenced member, a role without the right): the
+/// server answers 403.
+class ForbiddenError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// Throws Error(fmt::format(...)).
 template <typename... Args>
 [[noreturn]] void Fail(fmt::format_string<Args...> format, Args&&... args) {

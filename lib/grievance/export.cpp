@@ -63,11 +63,11 @@ std::string WithComma(std::string text) {
   return text;
 }
 
-// Writes through a buffer: one ostream call per 64 KiB instead of per field.
+// Writes through a buffer: one ostream call per 64 KiB instead of per field. The writer calls Flush() at the
+// end: a destructor must not throw (a full disk is reported by Flush, not during unwinding).
 class Output {
  public:
   explicit Output(std::ostream& out) : out_(out) { buffer_.reserve(kSize + 4096); }
-  ~Output() { Flush(); }
   std::string& buffer() { return buffer_; }
   void MaybeFlush() {
     if (buffer_.size() >= kSize) Flush();
@@ -164,6 +164,7 @@ int64_t WriteCsv(Db& db, const GrievanceQuery& q, bool french, std::ostream& str
     out.MaybeFlush();
     ++written;
   }
+  out.Flush();
   return written;
 }
 
@@ -226,6 +227,7 @@ int64_t WriteJson(Db& db, const GrievanceQuery& q, bool lines, bool public_only,
     ++written;
   });
   if (!lines) out.buffer() += written == 0 ? "]\n" : "\n]\n";
+  out.Flush();
   return written;
 }
 
@@ -253,6 +255,7 @@ ExportCount WriteGeoJson(Db& db, const GrievanceQuery& q, std::ostream& stream) 
     ++count.written;
   });
   out.buffer() += "\n]}\n";
+  out.Flush();
   return count;
 }
 
@@ -295,7 +298,10 @@ json GrievanceReportData(Db& db, const GrievanceFilter& filter) {
   const LocalTime today = zone.ToLocal(Now());
   data["generated_on"] =
       FrenchDate(ParseIso(fmt::format("{:04}-{:02}-{:02}", today.year, today.month, today.day)));
-  data["as_of"] = zone.FormatFrench(ParseIso(stats["period"]["as_of"].get<std::string>())).substr(0, 10);
+  // The last second of the period: "--to 2026-06-30" ends at midnight starting 1 July, shown as 30/06.
+  data["as_of"] =
+      zone.FormatFrench(ParseIso(stats["period"]["as_of"].get<std::string>()) - std::chrono::seconds{1})
+          .substr(0, 10);
   data["period_label"] = PeriodLabel(filter.from, filter.to);
   std::vector<std::string> filters;
   if (!filter.neighbourhood.empty()) filters.push_back("quartier " + filter.neighbourhood);

@@ -169,8 +169,8 @@ int64_t FindGrievanceId(Db& db, const std::string& reference) {
   find.bind(1, parsed->first);
   find.bind(2, static_cast<int64_t>(parsed->second));
   if (!find.executeStep())
-    throw Error(fmt::format("no grievance '{}'", FormatReference(parsed->first, parsed->second)),
-                "see 'voisinage grievance list'");
+    throw NotFoundError(fmt::format("no grievance '{}'", FormatReference(parsed->first, parsed->second)),
+                        "see 'voisinage grievance list'");
   return find.getColumn(0).getInt64();
 }
 
@@ -603,6 +603,24 @@ GrievanceQuery BuildGrievanceQuery(Db& db, const GrievanceFilter& filter) {
       throw Error(fmt::format("the period starts ({}) after it ends ({})", filter.from, filter.to),
                   "swap --from and --to");
   }
+  if (!filter.since_utc.empty()) {
+    conditions.push_back("g.created_at >= ?");
+    q.params.push_back(FormatIso(ParseIso(filter.since_utc)));
+  }
+  if (!filter.until_utc.empty()) {
+    conditions.push_back("g.created_at < ?");
+    q.params.push_back(FormatIso(ParseIso(filter.until_utc)));
+  }
+  if (!filter.references.empty()) {
+    std::string list;
+    for (const std::string& reference : filter.references) {
+      auto parsed = ParseReference(reference);
+      if (!parsed) continue;  // an unknown reference matches nothing
+      list += list.empty() ? "?" : ", ?";
+      q.params.push_back(FormatReference(parsed->first, parsed->second));
+    }
+    conditions.push_back(list.empty() ? "0" : "g.reference IN (" + list + ")");
+  }
   if (!filter.category.empty()) {
     SQLite::Statement find(db.sql(), "SELECT 1 FROM grievance_category WHERE code = ?");
     find.bind(1, filter.category);
@@ -657,9 +675,10 @@ void ForEachGrievance(Db& db, const GrievanceQuery& q, const std::function<void(
 
 std::vector<Grievance> ListGrievances(Db& db, const GrievanceFilter& filter) {
   const GrievanceQuery q = BuildGrievanceQuery(db, filter);
-  SQLite::Statement query(db.sql(),
-                          fmt::format("{} {} ORDER BY g.created_at DESC, g.id DESC{}", kSelect, q.where,
-                                      filter.limit > 0 ? fmt::format(" LIMIT {}", filter.limit) : ""));
+  SQLite::Statement query(
+      db.sql(),
+      fmt::format("{} {} ORDER BY g.created_at DESC, g.id DESC{}", kSelect, q.where,
+                  filter.limit > 0 ? fmt::format(" LIMIT {} OFFSET {}", filter.limit, filter.offset) : ""));
   for (size_t i = 0; i < q.params.size(); ++i) query.bind(static_cast<int>(i + 1), q.params[i]);
   std::vector<Grievance> list;
   while (query.executeStep()) list.push_back(Read(query));

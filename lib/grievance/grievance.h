@@ -135,12 +135,15 @@ std::string GrievanceActor(Db& db, const std::string& by);
 /// Filters shared by list, stats and export. Dates are days in the town's time zone, both included.
 struct GrievanceFilter {
   std::string from, to;
-  std::string neighbourhood;          ///< slug
-  std::string category;               ///< code
-  std::vector<std::string> statuses;  ///< empty: every status but hidden
-  bool public_only = false;           ///< only public grievances and public events, no contact data
-  bool overdue = false;               ///< only open ones past their category's delay or expected date
-  int limit = 0;                      ///< 0: no limit
+  std::string neighbourhood;            ///< slug
+  std::string category;                 ///< code
+  std::vector<std::string> statuses;    ///< empty: every status but hidden
+  bool public_only = false;             ///< only public grievances and public events, no contact data
+  bool overdue = false;                 ///< only open ones past their category's delay or expected date
+  int limit = 0;                        ///< 0: no limit
+  int offset = 0;                       ///< list: skip the first N (paging)
+  std::string since_utc, until_utc;     ///< instants (ISO 8601 UTC): received at or after / before
+  std::vector<std::string> references;  ///< only these (Open311's service_request_id)
 };
 
 /// The filter validated and turned into SQL: "WHERE ..." over grievance g joined with grievance_category c,

@@ -256,7 +256,7 @@ ReportOutcome AddReport(Db& db, const NewReport& report) {
   if (!reporter.removed_at.empty()) throw Error(fmt::format("member '#{}' has been removed", reporter.id));
   if (std::string restriction = ActiveRestriction(db, reporter.id);
       restriction == "suspension" || restriction == "ban")
-    throw Error(
+    throw ForbiddenError(
         fmt::format("member '#{}' cannot report: their account is under a {}", reporter.id, restriction));
   std::string type = "post";
   std::string_view id_text = report.target;

@@ -108,7 +108,7 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
   Member author = FindMember(db, post.author);
   if (!author.removed_at.empty()) throw Error(fmt::format("member '#{}' has been removed", author.id));
   if (std::string restriction = ActiveRestriction(db, author.id); !restriction.empty())
-    throw Error(fmt::format("member '#{}' cannot post: their account is under a {}", author.id, restriction),
+    throw ForbiddenError(fmt::format("member '#{}' cannot post: their account is under a {}", author.id, restriction),
                 "see 'voisinage mod show' for the decision and how to appeal");
   int64_t neighbourhood_id = 0;
   if (post.parent_id != 0) {
@@ -203,7 +203,7 @@ Post GetPost(Db& db, int64_t id) {
   SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE p.id = ?");
   query.bind(1, id);
   if (!query.executeStep())
-    throw Error(fmt::format("unknown post '{}'", id), "list them with 'voisinage post list'");
+    throw NotFoundError(fmt::format("unknown post '{}'", id), "list them with 'voisinage post list'");
   return Read(query);
 }
 

@@ -354,11 +354,26 @@ CREATE TABLE grievance_follower (
 CREATE INDEX grievance_follower_by_member ON grievance_follower(member_id);
 )sql";
 
+// Bearer tokens for the API and Open311 (api_key): only a keyed hash of each token is stored.
+const char* const kTokenSchema = R"sql(
+CREATE TABLE api_token (
+  id          INTEGER PRIMARY KEY,
+  member_id   INTEGER NOT NULL REFERENCES member(id),
+  label       TEXT NOT NULL DEFAULT '',
+  token_hash  TEXT NOT NULL UNIQUE,   -- KeyedHash (lib/store/secret.h) of the token
+  created_at  TEXT NOT NULL,
+  expires_at  TEXT,                   -- NULL: does not expire
+  revoked_at  TEXT
+);
+CREATE INDEX api_token_by_member ON api_token(member_id);
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "town, neighbourhoods, categories, word rules, members, invitations", kTownSchema},
     {2, "directory of shops and associations, import runs", kDirectorySchema},
     {3, "posts, reports, moderation cases, decisions, restrictions, appeals, audit log", kModerationSchema},
     {4, "grievances, their events and followers", kGrievanceSchema},
+    {5, "API tokens", kTokenSchema},
 };
 
 }  // namespace

@@ -1,10 +1,9 @@
 #include "lib/town/invitation.h"
 
-#include <sodium.h>
-
 #include "lib/clock.h"
 #include "lib/render/template.h"
 #include "lib/store/audit_log.h"
+#include "lib/store/secret.h"
 #include "lib/text/csv_writer.h"
 #include "lib/town/neighbourhood.h"
 #include "lib/town/town.h"
@@ -16,50 +15,9 @@ using nlohmann::json;
 
 namespace {
 
-void InitSodium() {
-  static const bool ready = sodium_init() >= 0;
-  if (!ready) throw Error("cannot initialise libsodium");
-}
-
-// The key of the codes' hashes: random per database, so a leaked table cannot be matched against codes
-// computed elsewhere.
-std::vector<unsigned char> HashKey(Db& db) {
-  SQLite::Statement query(db.sql(), "SELECT value FROM setting WHERE key = 'invitation_key'");
-  std::vector<unsigned char> key(crypto_generichash_KEYBYTES);
-  if (query.executeStep()) {
-    std::string hex = query.getColumn(0).getString();
-    size_t length = 0;
-    if (sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &length, nullptr) != 0 ||
-        length != key.size())
-      throw Error("the database's invitation key is damaged");
-    return key;
-  }
-  randombytes_buf(key.data(), key.size());
-  std::string hex(key.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), key.data(), key.size());
-  hex.pop_back();
-  SQLite::Statement insert(db.sql(), "INSERT INTO setting (key, value) VALUES ('invitation_key', ?)");
-  insert.bind(1, hex);
-  insert.exec();
-  return key;
-}
-
-std::string HashCode(const std::vector<unsigned char>& key, const std::string& normalised) {
-  unsigned char hash[32];
-  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(normalised.data()),
-                     normalised.size(), key.data(), key.size());
-  char hex[65];
-  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-  return hex;
-}
-
 std::string RandomCode() {
-  std::string code;
-  for (int i = 0; i < 8; ++i) {
-    if (i == 4) code += '-';
-    code += kInvitationAlphabet[randombytes_uniform(kInvitationAlphabet.size())];
-  }
-  return code;
+  const std::string letters = RandomString(kInvitationAlphabet, 8);
+  return letters.substr(0, 4) + "-" + letters.substr(4);
 }
 
 const char* const kSelect = R"sql(
@@ -91,10 +49,8 @@ std::vector<NewInvitation> CreateInvitations(
     const std::function<void(const std::vector<NewInvitation>&)>& deliver) {
   if (count < 1 || count > 1000)
     throw Error(fmt::format("cannot create {} invitations: give 1 to 1000", count));
-  InitSodium();
   auto transaction = db.Write();
   Neighbourhood n = ResolveActiveNeighbourhood(db, neighbourhood);
-  std::vector<unsigned char> key = HashKey(db);
   const TimePoint now = Now();
   const std::string expires_at = FormatIso(now + valid_for);
   SQLite::Statement insert(
@@ -105,7 +61,7 @@ std::vector<NewInvitation> CreateInvitations(
   while (static_cast<int>(created.size()) < count) {
     std::string code = RandomCode();
     insert.bind(1, n.id);
-    insert.bind(2, HashCode(key, NormaliseInvitationCode(code)));
+    insert.bind(2, KeyedHash(db, NormaliseInvitationCode(code)));
     insert.bind(3, FormatIso(now));
     insert.bind(4, expires_at);
     bool inserted = insert.exec() == 1;  // a collision with an existing code is simply drawn again
@@ -160,11 +116,10 @@ Invitation RevokeInvitation(Db& db, int64_t id) {
 }
 
 Member RedeemInvitation(Db& db, const std::string& code, const std::string& display_name,
-                        const std::string& email) {
-  InitSodium();
+                        const std::string& email, const std::function<void(const Member&)>& before_commit) {
   ValidateName("display name", display_name);
   auto transaction = db.Write();
-  std::string hash = HashCode(HashKey(db), NormaliseInvitationCode(code));
+  std::string hash = KeyedHash(db, NormaliseInvitationCode(code));
   SQLite::Statement query(
       db.sql(),
       "SELECT i.id, i.used_at IS NOT NULL, i.revoked_at IS NOT NULL, i.expires_at <= ?, n.slug "
@@ -187,6 +142,7 @@ Member RedeemInvitation(Db& db, const std::string& code, const std::string& disp
   use.bind(2, member.id);
   use.bind(3, id);
   use.exec();
+  if (before_commit) before_commit(member);
   transaction.commit();
   return member;
 }

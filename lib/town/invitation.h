@@ -54,9 +54,11 @@ Invitation RevokeInvitation(Db& db, int64_t id);
 
 /// Redeems a code: creates a resident of the code's neighbourhood and marks the code used, in one
 /// transaction. The code is matched ignoring case, spaces and dashes. Throws Error (never echoing the code)
-/// when the code is unknown, used, revoked or expired.
+/// when the code is unknown, used, revoked or expired. `before_commit` runs inside the transaction (joining
+/// through the API creates the member's token with it).
 Member RedeemInvitation(Db& db, const std::string& code, const std::string& display_name,
-                        const std::string& email);
+                        const std::string& email,
+                        const std::function<void(const Member&)>& before_commit = nullptr);
 
 /// Upper-cases a typed code and drops spaces and dashes ("abcd efgh" → "ABCDEFGH").
 std::string NormaliseInvitationCode(const std::string& code);

@@ -108,7 +108,7 @@ Member FindMember(Db& db, const std::string& ref) {
   SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE m.email = ? COLLATE NOCASE");
   query.bind(1, ref);
   if (!query.executeStep())
-    throw Error(fmt::format("unknown member '{}'", ref),
+    throw NotFoundError(fmt::format("unknown member '{}'", ref),
                 "give a member id or e-mail; see 'voisinage member list'");
   return Read(query);
 }

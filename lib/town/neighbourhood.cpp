@@ -143,7 +143,7 @@ std::optional<Neighbourhood> FindNeighbourhoodBySlug(Db& db, const std::string& 
 Neighbourhood ResolveNeighbourhood(Db& db, const std::string& slug) {
   std::optional<Neighbourhood> found = FindNeighbourhoodBySlug(db, slug);
   if (!found)
-    throw Error(fmt::format("unknown neighbourhood '{}'{}", slug, DidYouMean(slug, AllSlugs(db))),
+    throw NotFoundError(fmt::format("unknown neighbourhood '{}'{}", slug, DidYouMean(slug, AllSlugs(db))),
                 "list them with 'voisinage neighbourhood list'");
   // Merges are flattened (see MergeNeighbourhoods), so one step reaches the live neighbourhood.
   if (!found->merged_into.empty()) return *FindNeighbourhoodBySlug(db, found->merged_into);

@@ -1,0 +1,366 @@
+// Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2) under /open311/v2: the town's grievance
+// categories are the services, grievances are the service requests. JSON and XML, chosen by the extension.
+
+#include <charconv>
+#include <cmath>
+
+#include "lib/clock.h"
+#include "lib/grievance/grievance.h"
+#include "lib/render/template.h"
+#include "lib/server/context.h"
+#include "lib/text/strings.h"
+#include "lib/time_zone.h"
+#include "lib/town/town.h"
+
+namespace voisinage {
+
+using httplib::Request;
+using httplib::Response;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kDefaultWindowDays = 90;
+constexpr int kMaxResults = 1000;
+constexpr const char* kXml = "text/xml; charset=utf-8";
+
+/// A request Open311 answers with 400 and a description.
+class Invalid311 : public Error {
+ public:
+  using Error::Error;
+};
+
+// The element name of an array's items in the XML form ("services" → "service").
+std::string ItemName(const std::string& list) {
+  if (list == "service_requests") return "request";
+  if (list == "services") return "service";
+  if (list == "errors") return "error";
+  if (list == "endpoints") return "endpoint";
+  if (list == "formats") return "format";
+  if (list == "attributes") return "attribute";
+  return "item";
+}
+
+void AppendXml(std::string& out, const std::string& name, const json& value) {
+  out += "<" + name + ">";
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) AppendXml(out, key, item);
+  } else if (value.is_array()) {
+    for (const json& item : value) AppendXml(out, ItemName(name), item);
+  } else if (value.is_string()) {
+    out += EscapeHtml(value.get<std::string>());
+  } else if (!value.is_null()) {
+    out += value.dump();
+  }
+  out += "</" + name + ">";
+}
+
+std::string ToXml(const std::string& root, const json& value) {
+  std::string out = R"(<?xml version="1.0" encoding="utf-8"?>)";
+  AppendXml(out, root, value);
+  return out + "\n";
+}
+
+bool WantsXml(const Request& req) {
+  return req.matches.size() > 1 && req.matches[req.matches.size() - 1] == "xml";
+}
+
+void Send(const Request& req, Response& res, const std::string& root, const json& value, int status = 200) {
+  if (WantsXml(req)) {
+    res.status = status;
+    res.set_content(ToXml(root, value), kXml);
+  } else {
+    SendJson(res, value, status);
+  }
+}
+
+// Open311's error shape: [{"code": "400", "description": "..."}], in XML <errors><error>...</error></errors>.
+void SendOpen311Error(Response& res, bool xml, int status, const std::string& message) {
+  const json errors = json::array({{{"code", std::to_string(status)}, {"description", message}}});
+  res.status = status;
+  if (xml)
+    res.set_content(ToXml("errors", errors), kXml);
+  else
+    res.set_content(errors.dump(), "application/json; charset=utf-8");
+}
+
+void Handle(const Request& req, Response& res, const std::function<void()>& handler) {
+  const bool xml = WantsXml(req);
+  Guarded(
+      res,
+      [xml](Response& r, int status, const std::string&, const std::string& message) {
+        SendOpen311Error(r, xml, status, message);
+      },
+      [&] {
+        try {
+          handler();
+        } catch (const Invalid311& e) {
+          SendOpen311Error(res, xml, 400, e.what());
+        }
+      });
+}
+
+// A datetime parameter: ISO 8601 with a zone ("2026-11-01T00:00:00+01:00", "...Z") or a bare date (UTC).
+TimePoint ParseDateTime(const std::string& name, const std::string& text) {
+  auto fail = [&] {
+    return Invalid311(
+        fmt::format("'{}' must be an ISO 8601 date-time with a zone, e.g. 2026-11-01T00:00:00+01:00", name));
+  };
+  if (text.size() == 10) {
+    try {
+      return ParseIso(text);
+    } catch (const Error&) {
+      throw fail();
+    }
+  }
+  if (text.size() < 20) throw fail();
+  TimePoint base;
+  try {
+    base = ParseIso(text.substr(0, 19) + "Z");
+  } catch (const Error&) {
+    throw fail();
+  }
+  std::string zone = text.substr(19);
+  if (!zone.empty() && zone[0] == '.') {  // fractions of a second are ignored
+    const size_t end = zone.find_first_not_of("0123456789", 1);
+    zone = end == std::string::npos ? "" : zone.substr(end);
+  }
+  if (zone == "Z") return base;
+  if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':') throw fail();
+  int hours = 0, minutes = 0;
+  if (std::from_chars(zone.data() + 1, zone.data() + 3, hours).ec != std::errc() ||
+      std::from_chars(zone.data() + 4, zone.data() + 6, minutes).ec != std::errc() || hours > 14 ||
+      minutes > 59)
+    throw fail();
+  const std::chrono::minutes offset{hours * 60 + minutes};
+  return zone[0] == '+' ? base - offset : base + offset;
+}
+
+int IntParam(const Request& req, const char* name, int fallback, int min, int max) {
+  if (!req.has_param(name)) return fallback;
+  const std::string text = req.get_param_value(name);
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+    throw Invalid311(fmt::format("'{}' must be a whole number from {} to {}", name, min, max));
+  return value;
+}
+
+json Service(const SQLite::Statement& row) {
+  return {{"service_code", row.getColumn(0).getString()},
+          {"service_name", row.getColumn(1).getString()},
+          {"description", fmt::format("{} (délai de traitement visé : {} jours)",
+                                      row.getColumn(1).getString(), row.getColumn(4).getInt())},
+          {"metadata", false},
+          {"type", "realtime"},
+          {"keywords", ""},
+          {"group", row.getColumn(2).getString()}};
+}
+
+json ServiceRequest(Db& db, const Grievance& g, const TimeZone& zone) {
+  std::string notes;
+  for (const GrievanceEvent& e : GrievanceEvents(db, g.id, true))
+    if (!e.note.empty()) notes = e.note;  // the latest public answer
+  auto when = [&zone](const std::string& iso) {
+    return iso.empty() ? json(nullptr) : json(zone.FormatIsoLocal(ParseIso(iso)));
+  };
+  return {
+      {"service_request_id", g.reference},
+      {"status", StatusGroup(g.status)},
+      {"status_notes", notes},
+      {"service_name", g.category_name},
+      {"service_code", g.category},
+      {"description", g.description},
+      {"agency_responsible", g.service},
+      {"service_notice", ""},
+      {"requested_datetime", when(g.created_at)},
+      {"updated_datetime", when(g.updated_at)},
+      {"expected_datetime",
+       g.expected_on.empty() ? json(nullptr) : json(zone.FormatIsoLocal(zone.LocalMidnight(g.expected_on)))},
+      {"address", g.address},
+      {"address_id", ""},
+      {"zipcode", g.postcode},
+      {"lat", g.lat ? json(*g.lat) : json(nullptr)},
+      {"long", g.lon ? json(*g.lon) : json(nullptr)},
+      {"media_url", ""}};
+}
+
+std::optional<double> Coordinate(const Request& req, const char* name) {
+  if (!req.has_param(name) || req.get_param_value(name).empty()) return std::nullopt;
+  const std::string text = req.get_param_value(name);
+  try {
+    size_t used = 0;
+    const double value = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(value)) return value;
+  } catch (const std::exception&) {
+  }
+  throw Invalid311(fmt::format("'{}' must be a number in WGS84 degrees", name));
+}
+
+}  // namespace
+
+void RegisterOpen311(httplib::Server& http, ServerContext& context) {
+  ServerContext* c = &context;
+  const std::string base = "/open311/v2";
+
+  http.Get(base + R"(/discovery\.(json|xml))", [c, base](const Request& req, Response& res) {
+    Handle(req, res, [&] {
+      const Town town = GetTown(c->db());
+      const std::string url = (town.identity.url.empty() ? "" : town.identity.url) + base;
+      Send(req, res, "discovery",
+           {{"changeset", "2026-11-29T00:00:00Z"},
+            {"contact", fmt::format("Mairie de {}", town.identity.name)},
+            {"key_service", "Demandez une clé (api_key) à la mairie : voisinage token create"},
+            {"endpoints", json::array({{{"specification", "http://wiki.open311.org/GeoReport_v2"},
+                                        {"url", url},
+                                        {"changeset", "2026-11-29T00:00:00Z"},
+                                        {"type", "production"},
+                                        {"formats", json::array({"application/json", "text/xml"})}}})}});
+    });
+  });
+
+  http.Get(base + R"(/services\.(json|xml))", [c](const Request& req, Response& res) {
+    Handle(req, res, [&] {
+      SQLite::Statement rows(c->db().sql(),
+                             "SELECT code, name, grp, service, sla_days FROM grievance_category WHERE active "
+                             "ORDER BY grp, name");
+      json services = json::array();
+      while (rows.executeStep()) services.push_back(Service(rows));
+      Send(req, res, "services", services);
+    });
+  });
+
+  http.Get(base + R"(/services/([A-Za-z0-9_-]{1,60})\.(json|xml))", [c](const Request& req, Response& res) {
+    Handle(req, res, [&] {
+      SQLite::Statement row(c->db().sql(), "SELECT code FROM grievance_category WHERE active AND code = ?");
+      row.bind(1, std::string(req.matches[1]));
+      if (!row.executeStep())
+        throw NotFoundError(fmt::format("no service '{}'", std::string(req.matches[1])));
+      // Services have no extra attributes (metadata false): the definition lists none.
+      Send(req, res, "service_definition",
+           {{"service_code", row.getColumn(0).getString()}, {"attributes", json::array()}});
+    });
+  });
+
+  http.Post(base + R"(/requests\.(json|xml))", [c](const Request& req, Response& res) {
+    Handle(req, res, [&] {
+      const std::string type = req.get_header_value("Content-Type");
+      if (!type.starts_with("application/x-www-form-urlencoded") && !type.starts_with("multipart/form-data"))
+        throw Invalid311("send the request form-encoded (application/x-www-form-urlencoded)");
+      const std::string key = req.get_param_value("api_key");
+      if (key.empty()) throw AuthError("invalid_token", "api_key is required", true);
+      std::optional<Caller> caller;
+      try {
+        caller = Authenticate(c->db(), key);
+      } catch (const AuthError& e) {
+        throw AuthError(e.code(), "invalid api_key: " + std::string(e.what()), true);  // Open311 says 403
+      }
+      if (int wait = c->per_token.Take(std::to_string(caller->token_id)); wait > 0) {
+        res.set_header("Retry-After", std::to_string(wait));
+        SendOpen311Error(res, WantsXml(req), 429, "too many requests with this api_key: slow down");
+        return;
+      }
+      NewGrievance g;
+      g.category = req.get_param_value("service_code");
+      if (g.category.empty()) throw Invalid311("service_code is required");
+      {
+        SQLite::Statement row(c->db().sql(), "SELECT name FROM grievance_category WHERE active AND code = ?");
+        row.bind(1, g.category);
+        if (!row.executeStep()) throw NotFoundError(fmt::format("no service '{}'", Shorten(g.category, 60)));
+        g.title = row.getColumn(0).getString();
+      }
+      g.lat = Coordinate(req, "lat");
+      g.lon = Coordinate(req, "long");
+      g.address = req.get_param_value("address_string");
+      if (!g.lat && !g.lon && g.address.empty() && req.get_param_value("address_id").empty())
+        throw Invalid311("a location is required: lat and long, or address_string");
+      if (g.lat.has_value() != g.lon.has_value()) throw Invalid311("give both lat and long");
+      g.description = req.get_param_value("description");
+      if (Utf8Length(g.description) > kMaxGrievanceDescription)
+        throw Invalid311(fmt::format("description is longer than {} characters", kMaxGrievanceDescription));
+      if (g.description.empty()) g.description = g.title;
+      const std::string first_line = g.description.substr(0, g.description.find('\n'));
+      g.title = Shorten(first_line, 120);
+      std::string name = req.get_param_value("first_name");
+      if (const std::string last = req.get_param_value("last_name"); !last.empty())
+        name += (name.empty() ? "" : " ") + last;
+      g.contact_name = name;
+      g.contact_email = req.get_param_value("email");
+      g.contact_phone = req.get_param_value("phone");
+      // A client acting for residents gives their contact; without it, the key's member is the reporter.
+      if (g.contact_name.empty() && g.contact_email.empty() && g.contact_phone.empty())
+        g.reporter = std::to_string(caller->member.id);
+      g.channel = "app";
+      AddedGrievance result;
+      try {
+        result = AddGrievance(c->db(), g, fmt::format("member:{}", caller->member.id));
+      } catch (const NotFoundError&) {
+        throw;
+      } catch (const Error& e) {
+        throw Invalid311(e.what());
+      }
+      Send(req, res, "service_requests",
+           json::array({{{"service_request_id", result.grievance.reference},
+                         {"service_notice", "Votre demande a été enregistrée par la mairie."},
+                         {"account_id", nullptr}}}),
+           201);
+    });
+  });
+
+  auto list = [c](const Request& req, Response& res, const std::string& one) {
+    Handle(req, res, [&] {
+      Db& db = c->db();
+      const TimeZone zone = TimeZone::Load(GetTown(db).identity.timezone);
+      GrievanceFilter filter;
+      filter.public_only = true;
+      if (!one.empty()) {
+        filter.references = {one};
+      } else if (req.has_param("service_request_id")) {
+        filter.references = Split(req.get_param_value("service_request_id"), ',');
+        if (filter.references.size() > kMaxResults) throw Invalid311("at most 1000 service_request_id");
+      } else {
+        const TimePoint now = Now();
+        const TimePoint end =
+            req.has_param("end_date") ? ParseDateTime("end_date", req.get_param_value("end_date")) : now;
+        const TimePoint start = req.has_param("start_date")
+                                    ? ParseDateTime("start_date", req.get_param_value("start_date"))
+                                    : end - std::chrono::days{kDefaultWindowDays};
+        if (start > end) throw Invalid311("start_date is after end_date");
+        if (end - start > std::chrono::days{kDefaultWindowDays})
+          throw Invalid311(fmt::format("the date range is limited to {} days", kDefaultWindowDays));
+        filter.since_utc = FormatIso(start);
+        filter.until_utc = FormatIso(end + std::chrono::seconds{1});
+        if (const std::string code = req.get_param_value("service_code"); !code.empty()) {
+          SQLite::Statement row(db.sql(), "SELECT 1 FROM grievance_category WHERE code = ?");
+          row.bind(1, code);
+          if (!row.executeStep())
+            throw Invalid311(fmt::format("unknown service_code '{}'", Shorten(code, 60)));
+          filter.category = code;
+        }
+        if (const std::string status = req.get_param_value("status"); !status.empty()) {
+          for (const std::string& group : Split(status, ',')) {
+            if (group != "open" && group != "closed") throw Invalid311("status is open, closed or both");
+            for (const std::string& s : GrievanceStatuses())
+              if (s != "hidden" && StatusGroup(s) == group) filter.statuses.push_back(s);
+          }
+        }
+        const int page_size = IntParam(req, "page_size", kMaxResults, 1, kMaxResults);
+        const int page = IntParam(req, "page", 1, 1, 1000000);
+        filter.limit = page_size;
+        filter.offset = (page - 1) * page_size;
+      }
+      if (filter.limit == 0) filter.limit = kMaxResults;
+      json requests = json::array();
+      for (const Grievance& g : ListGrievances(db, filter)) requests.push_back(ServiceRequest(db, g, zone));
+      if (!one.empty() && requests.empty())
+        throw NotFoundError(fmt::format("no service request '{}'", Shorten(one, 40)));
+      Send(req, res, "service_requests", requests);
+    });
+  };
+  http.Get(base + R"(/requests\.(json|xml))",
+           [list](const Request& req, Response& res) { list(req, res, ""); });
+  http.Get(base + R"(/requests/([A-Za-z0-9-]{1,24})\.(json|xml))",
+           [list](const Request& req, Response& res) { list(req, res, req.matches[1]); });
+}
+
+}  // namespace voisinage
