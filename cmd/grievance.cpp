@@ -34,7 +34,7 @@ struct StatusOptions {
   bool json = false;
 };
 struct AssignOptions {
-  std::string reference, note, by;
+  std::string reference, note, by, at;
   std::optional<std::string> service, assignee;
   bool json = false;
 };
@@ -44,7 +44,10 @@ struct RespondOptions {
 };
 struct MergeOptions {
   std::vector<std::string> duplicates;
-  std::string into, by;
+  std::string into, by, at;
+  bool json = false;
+};
+struct CategoriesOptions {
   bool json = false;
 };
 struct StatsOptions {
@@ -180,7 +183,7 @@ int RunStatus(const StatusOptions& options, Invocation& invocation) {
 int RunAssign(const AssignOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   const Grievance g = AssignGrievance(db, options.reference, options.service, options.assignee, options.note,
-                                      GrievanceActor(db, options.by));
+                                      GrievanceActor(db, options.by), options.at);
   if (options.json) {
     PrintJson(ToJson(g));
     return 0;
@@ -202,7 +205,7 @@ int RunRespond(const RespondOptions& options, Invocation& invocation) {
 int RunMerge(const MergeOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
   const std::vector<Grievance> merged =
-      MergeGrievances(db, options.duplicates, options.into, GrievanceActor(db, options.by));
+      MergeGrievances(db, options.duplicates, options.into, GrievanceActor(db, options.by), options.at);
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const Grievance& g : merged) out.push_back(ToJson(g));
@@ -211,6 +214,23 @@ int RunMerge(const MergeOptions& options, Invocation& invocation) {
   }
   for (const Grievance& g : merged)
     Say(invocation, fmt::format("{} merged into {}", g.reference, g.duplicate_of));
+  return 0;
+}
+
+int RunCategories(const CategoriesOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  const std::vector<GrievanceCategory> categories = ListGrievanceCategories(db);
+  if (options.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const GrievanceCategory& c : categories) out.push_back(ToJson(c));
+    PrintJson(out);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const GrievanceCategory& c : categories)
+    rows.push_back({c.code, Printable(c.name), Printable(c.group), Printable(c.service),
+                    fmt::format("{}d", c.sla_days), std::to_string(c.open), c.active ? "active" : "retired"});
+  PrintTable({"CODE", "NAME", "GROUP", "SERVICE", "DELAY", "OPEN", "STATUS"}, rows);
   return 0;
 }
 
@@ -245,7 +265,7 @@ void PrintStats(const nlohmann::json& s) {
                            Figure(s["duplicate_rate"], "%"));
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : s["categories"])
-    rows.push_back({c["code"], Figure(c["received"]), Figure(c["open_now"]),
+    rows.push_back({c["code"], Figure(c["received"]), Figure(c["open_at_end"]),
                     Figure(c["acknowledge"]["median_days"], "d"), Figure(c["acknowledge"]["p90_days"], "d"),
                     Figure(c["resolve"]["median_days"], "d"), Figure(c["resolve"]["p90_days"], "d"),
                     Figure(c["sla_days"], "d"), Figure(c["within_sla"]["share"], "%")});
@@ -254,10 +274,10 @@ void PrintStats(const nlohmann::json& s) {
                 "SLA", "WITHIN SLA"},
                rows);
   if (!s["streets"].empty()) {
-    std::cout << "\nbusiest streets:";
+    std::vector<std::string> streets;
     for (const auto& street : s["streets"])
-      std::cout << fmt::format(" {} ({});", Printable(street["street"]), Figure(street["received"]));
-    std::cout << "\n";
+      streets.push_back(fmt::format("{} ({})", Printable(street["street"]), Figure(street["received"])));
+    std::cout << fmt::format("\nbusiest streets: {}\n", fmt::join(streets, "; "));
   }
   if (!s["overdue"].empty()) {
     rows.clear();
@@ -341,6 +361,9 @@ void SetupGrievance(CLI::App& app, Invocation& invocation) {
       ->required();
   a->add_option("--address", g.address, "Where: number and street")->option_text("TEXT");
   a->add_option("--postcode", g.postcode, "Postcode of the address")->option_text("CODE");
+  a->add_option("--neighbourhood", g.neighbourhood,
+                "The neighbourhood, when the clerk knows it (default: located)")
+      ->option_text("SLUG");
   a->add_option("--lat", g.lat, "Latitude (WGS84 degrees)")->option_text("DEG");
   a->add_option("--lon", g.lon, "Longitude (WGS84 degrees)")->option_text("DEG");
   a->add_option("--reporter", g.reporter, "The member who reports it (id or e-mail)")->option_text("MEMBER");
@@ -408,6 +431,8 @@ void SetupGrievance(CLI::App& app, Invocation& invocation) {
         "The staff member following it (id or e-mail; \"\" for nobody)")
       ->option_text("MEMBER");
   as->add_option("--note", assign->note, "An internal note")->option_text("TEXT");
+  as->add_option("--at", assign->at, "When it happened, if earlier (YYYY-MM-DD[THH:MM:SSZ])")
+      ->option_text("DATE");
   AddActorOption(as, assign->by);
   AddJsonFlag(as, assign->json);
   OnRun(as, invocation, assign, RunAssign);
@@ -416,7 +441,8 @@ void SetupGrievance(CLI::App& app, Invocation& invocation) {
   CLI::App* r = group->add_subcommand("respond", "Add a public answer (a new grievance becomes open)");
   r->add_option("reference", respond->reference, "DOL-YYYY-NNNNNN")->required();
   r->add_option("text", respond->text, "The answer, in French, as the resident will read it")->required();
-  r->add_option("--at", respond->at, "When it was answered, if earlier")->option_text("DATE");
+  r->add_option("--at", respond->at, "When it was answered, if earlier (YYYY-MM-DD[THH:MM:SSZ])")
+      ->option_text("DATE");
   AddActorOption(r, respond->by);
   AddJsonFlag(r, respond->json);
   OnRun(r, invocation, respond, RunRespond);
@@ -426,9 +452,17 @@ void SetupGrievance(CLI::App& app, Invocation& invocation) {
       group->add_subcommand("merge", "Mark grievances as duplicates of another and move their followers");
   m->add_option("duplicates", merge->duplicates, "The duplicates (DOL-YYYY-NNNNNN...)")->required();
   m->add_option("--into", merge->into, "The grievance they duplicate")->option_text("REF")->required();
+  m->add_option("--at", merge->at, "When it happened, if earlier (YYYY-MM-DD[THH:MM:SSZ])")
+      ->option_text("DATE");
   AddActorOption(m, merge->by);
   AddJsonFlag(m, merge->json);
   OnRun(m, invocation, merge, RunMerge);
+
+  auto categories = std::make_shared<CategoriesOptions>();
+  CLI::App* cat =
+      group->add_subcommand("categories", "The town's grievance categories, their delays and open counts");
+  AddJsonFlag(cat, categories->json);
+  OnRun(cat, invocation, categories, RunCategories);
 
   auto stats = std::make_shared<StatsOptions>();
   CLI::App* sa = group->add_subcommand("stats", "The council's figures: volumes, delays, overdue, places");

@@ -42,6 +42,7 @@ void AtomicFile::Write(std::string_view data) {
 }
 
 void AtomicFile::Commit() {
+  if (file_ == nullptr) throw Error(fmt::format("'{}' was already written", path_));
   bool ok = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0;
   int error = errno;
   ok = std::fclose(file_) == 0 && ok;

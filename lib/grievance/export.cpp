@@ -331,7 +331,7 @@ json GrievanceReportData(Db& db, const GrievanceFilter& filter) {
                           {"sla_days", c["sla_days"]},
                           {"received", FrenchInteger(c["received"])},
                           {"share", FrenchFigure(c["share"], " %")},
-                          {"open_now", FrenchInteger(c["open_now"])},
+                          {"open_at_end", FrenchInteger(c["open_at_end"])},
                           {"acknowledge_median", FrenchFigure(c["acknowledge"]["median_days"], " j")},
                           {"acknowledge_p90", FrenchFigure(c["acknowledge"]["p90_days"], " j")},
                           {"resolve_median", FrenchFigure(c["resolve"]["median_days"], " j")},
@@ -402,7 +402,10 @@ json GrievanceReportData(Db& db, const GrievanceFilter& filter) {
     overdue.push_back({{"reference", o["reference"]},
                        {"category_name", o["category_name"]},
                        {"title", o["title"]},
-                       {"status_label", FrenchStatus(o["status"])},
+                       {"status_label", o["expected_on"] == ""
+                                            ? FrenchStatus(o["status"])
+                                            : fmt::format("{} (prévue le {})", FrenchStatus(o["status"]),
+                                                          FrenchDay(o["expected_on"].get<std::string>()))},
                        {"created_on", zone.FormatFrench(ParseIso(o["created_at"])).substr(0, 10)},
                        {"days_open", FrenchFigure(o["days_open"], "")},
                        {"days_overdue", FrenchFigure(o["days_overdue"], "")},

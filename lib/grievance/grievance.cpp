@@ -13,6 +13,7 @@
 #include "lib/time_zone.h"
 #include "lib/town/locate.h"
 #include "lib/town/member.h"
+#include "lib/town/neighbourhood.h"
 #include "lib/town/town.h"
 #include "lib/town/validation.h"
 
@@ -291,7 +292,7 @@ int64_t RequireCategory(Db& db, const std::string& code) {
   if (find.executeStep()) {
     if (find.getColumn(1).getInt() == 0)
       throw Error(fmt::format("category '{}' is no longer in use", code),
-                  "it was removed from the town file; see 'voisinage town show'");
+                  "it was removed from the town file; see 'voisinage grievance categories'");
     return find.getColumn(0).getInt64();
   }
   std::vector<std::string> codes;
@@ -335,7 +336,14 @@ AddedGrievance AddGrievance(Db& db, const NewGrievance& in, const std::string& a
 
   std::optional<Point> point;
   if (in.lat) point = Point{*in.lon, *in.lat};
-  const Location location = Locator::Load(db).Locate(point, in.postcode);
+  Location location;
+  if (!in.neighbourhood.empty()) {
+    const Neighbourhood n = ResolveActiveNeighbourhood(db, in.neighbourhood);
+    location.neighbourhood_id = n.id;
+    location.slug = n.slug;
+  } else {
+    location = Locator::Load(db).Locate(point, in.postcode);
+  }
 
   SQLite::Statement next(db.sql(), "SELECT coalesce(max(seq), 0) + 1 FROM grievance WHERE year = ?");
   next.bind(1, year);
@@ -442,7 +450,7 @@ Grievance ChangeGrievanceStatus(Db& db, const StatusChange& change, const std::s
 
 Grievance AssignGrievance(Db& db, const std::string& reference, const std::optional<std::string>& service,
                           const std::optional<std::string>& assignee, const std::string& note,
-                          const std::string& actor) {
+                          const std::string& actor, const std::string& at_text) {
   if (!service && !assignee) throw Error("nothing to assign", "give --service and/or --to");
   if (!note.empty()) ValidateText("note", note, kMaxGrievanceDescription);
   if (service) ValidateName("service", *service);
@@ -472,7 +480,7 @@ Grievance AssignGrievance(Db& db, const std::string& reference, const std::optio
     update.bind(2, g.id);
     update.exec();
   }
-  const std::string at = EventTime(db, "", g.updated_at);
+  const std::string at = EventTime(db, at_text, g.updated_at);
   SQLite::Statement touch(db.sql(), "UPDATE grievance SET updated_at = ? WHERE id = ?");
   touch.bind(1, at);
   touch.bind(2, g.id);
@@ -509,7 +517,8 @@ Grievance RespondToGrievance(Db& db, const std::string& reference, const std::st
 }
 
 std::vector<Grievance> MergeGrievances(Db& db, const std::vector<std::string>& duplicates,
-                                       const std::string& into, const std::string& actor) {
+                                       const std::string& into, const std::string& actor,
+                                       const std::string& at_text) {
   if (duplicates.empty()) throw Error("no grievance to merge");
   SQLite::Transaction transaction = db.Write();
   const Grievance target = ReadGrievance(db, FindGrievanceId(db, into));
@@ -527,7 +536,7 @@ std::vector<Grievance> MergeGrievances(Db& db, const std::vector<std::string>& d
                   : IsClosedStatus(g.status) || g.status == "hidden"
                       ? "reopen it first ('voisinage grievance status REF open')"
                       : fmt::format("from {}: {}", g.status, fmt::join(allowed, ", ")));
-    const std::string at = EventTime(db, "", g.updated_at);
+    const std::string at = EventTime(db, at_text, std::max(g.updated_at, target.updated_at));
     WriteStatus(db, g, "duplicate", at, actor,
                 fmt::format("Doublon de {} : le suivi continue sur ce signalement.", target.reference), true,
                 "", target.id);
@@ -569,6 +578,26 @@ std::vector<int64_t> GrievanceFollowers(Db& db, int64_t grievance_id) {
   std::vector<int64_t> ids;
   while (query.executeStep()) ids.push_back(query.getColumn(0).getInt64());
   return ids;
+}
+
+std::vector<GrievanceCategory> ListGrievanceCategories(Db& db) {
+  SQLite::Statement query(db.sql(), R"sql(
+    SELECT c.code, c.name, c.grp, c.service, c.sla_days, c.active,
+           (SELECT count(*) FROM grievance g WHERE g.category_id = c.id
+              AND g.status IN ('new', 'open', 'in_review', 'planned', 'in_progress'))
+    FROM grievance_category c ORDER BY c.active DESC, c.grp, c.name)sql");
+  std::vector<GrievanceCategory> categories;
+  while (query.executeStep())
+    categories.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
+                          query.getColumn(2).getString(), query.getColumn(3).getString(),
+                          query.getColumn(4).getInt(), query.getColumn(5).getInt() != 0,
+                          query.getColumn(6).getInt64()});
+  return categories;
+}
+
+json ToJson(const GrievanceCategory& c) {
+  return {{"code", c.code},         {"name", c.name},     {"group", c.group}, {"service", c.service},
+          {"sla_days", c.sla_days}, {"active", c.active}, {"open", c.open}};
 }
 
 std::string GrievanceActor(Db& db, const std::string& by) {

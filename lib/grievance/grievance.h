@@ -76,7 +76,8 @@ struct NewGrievance {
   std::string category;  ///< code
   std::string title, description, address, postcode;
   std::optional<double> lat, lon;
-  std::string reporter;  ///< a member (id or e-mail), or empty for an anonymous contact
+  std::string neighbourhood;  ///< slug given by the clerk; empty: located from the point, then the postcode
+  std::string reporter;       ///< a member (id or e-mail), or empty for an anonymous contact
   std::string contact_name, contact_email, contact_phone;
   std::string channel = "web";
   std::string received_at;  ///< when the town hall received it (a letter entered later); empty: now
@@ -114,7 +115,7 @@ Grievance ChangeGrievanceStatus(Db& db, const StatusChange& change, const std::s
 /// Sets the service in charge and/or the staff member following it (townhall, moderator or admin).
 Grievance AssignGrievance(Db& db, const std::string& reference, const std::optional<std::string>& service,
                           const std::optional<std::string>& assignee, const std::string& note,
-                          const std::string& actor);
+                          const std::string& actor, const std::string& at = "");
 
 /// Adds a public answer. A new grievance answered is acknowledged: it moves to open.
 Grievance RespondToGrievance(Db& db, const std::string& reference, const std::string& text,
@@ -122,11 +123,22 @@ Grievance RespondToGrievance(Db& db, const std::string& reference, const std::st
 
 /// Marks each of `duplicates` as a duplicate of `into` and moves their followers to it, in one transaction.
 std::vector<Grievance> MergeGrievances(Db& db, const std::vector<std::string>& duplicates,
-                                       const std::string& into, const std::string& actor);
+                                       const std::string& into, const std::string& actor,
+                                       const std::string& at = "");
 
 /// The member follows the grievance (is told of its answers). Returns false when they already did.
 bool FollowGrievance(Db& db, const std::string& reference, const std::string& member);
 std::vector<int64_t> GrievanceFollowers(Db& db, int64_t grievance_id);
+
+struct GrievanceCategory {
+  std::string code, name, group, service;
+  int sla_days = 0;
+  bool active = true;
+  int64_t open = 0;  ///< grievances open now
+};
+/// The town's categories (from the town file), active ones first.
+std::vector<GrievanceCategory> ListGrievanceCategories(Db& db);
+nlohmann::json ToJson(const GrievanceCategory& category);
 
 /// The member designated by `by` when it may handle grievances (townhall, moderator, admin), as an actor
 /// string "member:N"; "cli" when `by` is empty.

@@ -31,8 +31,13 @@ std::string StreetOf(const std::string& address) {
   if (digits > 0) {
     s.remove_prefix(digits);
     skip_spaces();
-    for (std::string_view suffix : {"bis ", "ter ", "quater ", "b ", "t ", "B ", "T ", "BIS ", "TER "}) {
-      if (s.starts_with(suffix)) {
+    // The repetition index, in any case: "12 bis", "12 Bis", "12 B", "7 quater".
+    for (std::string_view suffix : {"bis ", "ter ", "quater ", "b ", "t ", "q "}) {
+      const bool match =
+          s.size() > suffix.size() && std::equal(suffix.begin(), suffix.end(), s.begin(), [](char a, char b) {
+            return a == std::tolower(static_cast<unsigned char>(b));
+          });
+      if (match) {
         s.remove_prefix(suffix.size());
         break;
       }
@@ -161,12 +166,15 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
     const TimePoint created = ParseIso(created_iso);
     CategoryFigures& category = categories[rows.getColumn(1).getString()];
     const bool is_open = IsOpenStatus(status);
-    if (status != "hidden" && (closed_iso.empty() || closed_iso >= as_of_iso)) ++backlog;
-    if (is_open) {
+    // Open at the end of the period: not closed then (closed later, or not at all). The backlog, the ages
+    // and the overdue list describe that moment, so last month's report says what was late last month.
+    const bool open_at_end = status != "hidden" && (closed_iso.empty() || closed_iso > as_of_iso);
+    if (open_at_end) {
+      ++backlog;
       ++category.open;
       const double age = Days(created, as_of);
       (age < 28 ? under_4_weeks : over_4_weeks)++;
-      if (Days(ParseIso(rows.getColumn(9).getString()), as_of) > 56) ++stale;
+      if (is_open && Days(ParseIso(rows.getColumn(9).getString()), as_of) > 56) ++stale;
       const std::string expected = rows.getColumn(15).getString();
       const double late = expected.empty() ? age - category.sla_days : Days(ParseIso(expected), as_of) - 1;
       if (late > 0) {
@@ -265,7 +273,7 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
          {"sla_days", c.sla_days},
          {"received", c.received},
          {"share", Share(c.received, received)},
-         {"open_now", c.open},
+         {"open_at_end", c.open},
          {"resolved", c.resolved},
          {"acknowledge", Delays(c.acknowledge)},
          {"resolve", Delays(c.resolve)},
@@ -331,18 +339,21 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
     detail.reset();
     detail.bind(1, o.id);
     if (!detail.executeStep()) continue;
-    overdue_list.push_back({{"reference", detail.getColumn(0).getString()},
-                            {"category", detail.getColumn(1).getString()},
-                            {"category_name", detail.getColumn(2).getString()},
-                            {"title", detail.getColumn(3).getString()},
-                            {"status", detail.getColumn(4).getString()},
-                            {"created_at", detail.getColumn(5).getString()},
-                            {"expected_on", detail.getColumn(6).getString()},
-                            {"neighbourhood", detail.getColumn(7).getString()},
-                            {"address", detail.getColumn(8).getString()},
-                            {"service", detail.getColumn(9).getString()},
-                            {"days_open", Round1(Days(ParseIso(detail.getColumn(5).getString()), as_of))},
-                            {"days_overdue", Round1(o.days_overdue)}});
+    overdue_list.push_back(
+        {{"reference", detail.getColumn(0).getString()},
+         {"category", detail.getColumn(1).getString()},
+         {"category_name", detail.getColumn(2).getString()},
+         {"title", detail.getColumn(3).getString()},
+         {"status", detail.getColumn(4).getString()},
+         {"created_at", detail.getColumn(5).getString()},
+         {"expected_on", detail.getColumn(6).getString()},
+         {"neighbourhood", detail.getColumn(7).isNull() || detail.getColumn(7).getString().empty()
+                               ? json(nullptr)
+                               : json(detail.getColumn(7).getString())},
+         {"address", detail.getColumn(8).getString()},
+         {"service", detail.getColumn(9).getString()},
+         {"days_open", Round1(Days(ParseIso(detail.getColumn(5).getString()), as_of))},
+         {"days_overdue", Round1(o.days_overdue)}});
   }
   out["overdue_count"] = overdue;
   out["overdue"] = overdue_list;

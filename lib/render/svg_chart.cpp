@@ -15,13 +15,15 @@ namespace {
 constexpr int kWidth = 640;
 constexpr int kPlotLeft = 48, kPlotRight = 12, kPlotTop = 34, kPlotHeight = 180;
 
-// A round axis maximum (1, 2, 5 × 10^n) at or above `value`.
+// A round axis maximum at or above `value`: four grid steps of 1, 2 or 5 × 10^n, so that counts get whole
+// numbers on the axis (0, 5, 10, 15, 20 rather than 0, 12.5, 25...).
 double NiceMax(double value) {
-  if (value <= 0) return 1;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(value)));
-  for (double step : {1.0, 2.0, 5.0, 10.0})
-    if (value <= step * magnitude) return step * magnitude;
-  return 10 * magnitude;
+  if (value <= 0) return 4;
+  const double step = value / 4;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(step)));
+  for (double nice : {1.0, 2.0, 5.0, 10.0})
+    if (step <= nice * magnitude) return 4 * nice * magnitude;
+  return 40 * magnitude;
 }
 
 std::string Number(double value) {
@@ -55,7 +57,7 @@ std::string Grid(double max) {
 // Labels under the plot, thinned out so that they do not overlap.
 std::string XLabels(const std::vector<std::string>& labels, double slot) {
   std::string svg;
-  const size_t every = std::max<size_t>(1, static_cast<size_t>(std::ceil(44.0 / std::max(slot, 1.0))));
+  const size_t every = std::max<size_t>(1, static_cast<size_t>(std::ceil(64.0 / std::max(slot, 1.0))));
   for (size_t i = 0; i < labels.size(); i += every)
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" fill=\"#3a3a3a\">{}</text>",
                        kPlotLeft + slot * (static_cast<double>(i) + 0.5), kPlotTop + kPlotHeight + 16,
@@ -142,17 +144,17 @@ std::string LineChart(const std::string& title, const std::vector<std::string>& 
 
 std::string BarChart(const std::string& title, const std::vector<std::string>& labels,
                      const std::vector<double>& values, const std::string& unit, const std::string& colour) {
-  constexpr int kRow = 22, kLabelWidth = 220;
+  constexpr int kRow = 22, kLabelWidth = 280;
   const int height = kPlotTop + kRow * static_cast<int>(labels.size()) + 8;
   std::string svg = Open(title, height, Describe(labels, {{unit, values, colour}}));
   double max = 0;
   for (double v : values) max = std::max(max, v);
   max = NiceMax(max);
-  const double span = kWidth - kLabelWidth - 70;
+  const double span = kWidth - kLabelWidth - 60;
   for (size_t i = 0; i < labels.size() && i < values.size(); ++i) {
     const double y = kPlotTop + kRow * static_cast<double>(i);
     const double w = span * values[i] / max;
-    const std::string label = Shorten(labels[i], 34);
+    const std::string label = Shorten(labels[i], 44);
     svg += fmt::format(
         "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\" fill=\"#1a1a1a\">{}</text>"
         "<rect x=\"{}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/>"

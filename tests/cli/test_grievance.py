@@ -689,11 +689,12 @@ class StatsTest(GrievanceTest):
         self.assertEqual(s["period"], {"from": "2026-03-01", "to": "2026-06-30", "as_of": "2026-06-30T22:00:00Z"})
         self.assertEqual((s["received"], s["open"], s["resolved"], s["closed"]), (11, 1, 9, 1))
         self.assertEqual(s["backlog_at_end"], 3)  # V0 and B2 still open, P1 resolved after the end
-        self.assertEqual(s["open_age"], {"under_4_weeks": 0, "over_4_weeks": 2, "no_update_8_weeks": 2})
+        # Open at the end of the period (30 June): P1, resolved in July, was still open then.
+        self.assertEqual(s["open_age"], {"under_4_weeks": 1, "over_4_weeks": 2, "no_update_8_weeks": 2})
         self.assertEqual(s["within_sla"], {"resolved": 9, "within": 7, "share": 77.8})
         voirie, proprete, bruit = s["categories"]
         self.assertEqual([c["code"] for c in s["categories"]], ["voirie", "proprete", "bruit"])
-        self.assertEqual((voirie["name"], voirie["sla_days"], voirie["received"], voirie["share"], voirie["open_now"],
+        self.assertEqual((voirie["name"], voirie["sla_days"], voirie["received"], voirie["share"], voirie["open_at_end"],
                           voirie["resolved"]), ("Voirie et trottoirs", 30, 6, 54.5, 1, 6))
         # Median and 90th percentile as a spreadsheet's MEDIAN() and PERCENTILE() compute them (linear
         # interpolation): acknowledgements 0.5 1 1 2 2 3, resolutions 1 2 3 4 10 40 days.
@@ -701,11 +702,11 @@ class StatsTest(GrievanceTest):
         self.assertEqual(voirie["resolve"], {"count": 6, "median_days": 3.5, "p90_days": 25.0})
         self.assertEqual(voirie["within_sla"], {"count": 5, "share": 83.3})
         # Under 5 grievances: no figure.
-        self.assertEqual((proprete["received"], proprete["open_now"], proprete["resolved"]), (3, 0, 2))
+        self.assertEqual((proprete["received"], proprete["open_at_end"], proprete["resolved"]), (3, 1, 2))
         self.assertEqual(proprete["acknowledge"], {"count": 3, "median_days": None, "p90_days": None})
         self.assertEqual(proprete["resolve"], {"count": 2, "median_days": None, "p90_days": None})
         self.assertEqual(proprete["within_sla"], {"count": 1, "share": None})  # P1 took 20 days, P2 6
-        self.assertEqual((bruit["received"], bruit["open_now"], bruit["resolve"]["median_days"],
+        self.assertEqual((bruit["received"], bruit["open_at_end"], bruit["resolve"]["median_days"],
                           bruit["within_sla"]), (2, 1, None, {"count": 1, "share": None}))
         self.assertEqual([(c["code"], c["received"]) for c in s["top_categories"]],
                          [("voirie", 6), ("proprete", 3), ("bruit", 2)])
@@ -721,11 +722,13 @@ class StatsTest(GrievanceTest):
                                        {"month": "2026-04", "received": 2, "resolved": 2},
                                        {"month": "2026-05", "received": 2, "resolved": 1},
                                        {"month": "2026-06", "received": 1, "resolved": 0}])
-        self.assertEqual(s["overdue_count"], 2)
+        # Late at the end of the period, whatever became of them since: P1 was resolved in July.
+        self.assertEqual(s["overdue_count"], 3)
         self.assertEqual([(o["reference"], o["category"], o["status"], o["days_open"], o["days_overdue"])
                           for o in s["overdue"]],
                          [(self.refs["V0"], "voirie", "new", 140.5, 110.5),
-                          (self.refs["B2"], "bruit", "new", 81.6, 71.6)])
+                          (self.refs["B2"], "bruit", "new", 81.6, 71.6),
+                          (self.refs["P1"], "proprete", "resolved", 10.5, 3.5)])
         v0 = s["overdue"][0]
         self.assertEqual((v0["category_name"], v0["title"], v0["created_at"], v0["address"], v0["service"]),
                          ("Voirie et trottoirs", "Doléance V0", "2026-02-10T10:00:00Z", "2 rue de la Paix",
@@ -763,7 +766,7 @@ class StatsTest(GrievanceTest):
         self.assertIn("| En attente en fin de période | 3 |", md)
         self.assertIn("| Résolues dans le délai | 77,8 % |", md)
         self.assertIn("| Voirie et trottoirs | 6 | 54,5 % | 1 | 1,5 j / 2,5 j | 3,5 j / 25,0 j | 30 j | 83,3 % |", md)
-        self.assertIn("| Propreté des rues | 3 | 27,3 % | 0 | — / — | — / — | 7 j | — |", md)
+        self.assertIn("| Propreté des rues | 3 | 27,3 % | 1 | — / — | — / — | 7 j | — |", md)
         self.assertIn(f"| {self.refs['V0']} | Voirie et trottoirs | Doléance V0 | 2 rue de la Paix | Nouvelle | "
                       "10/02/2026 | 110,5 | Services techniques |", md)
         self.assertIn("| mars 2026 | 6 | 5 |", md)
@@ -773,7 +776,7 @@ class StatsTest(GrievanceTest):
         self.assertEqual(html.count("<svg"), 4)
         # Overdue at the end of the period: its last day, not the next one (as_of is the instant it ends, midnight
         # starting 1 July in Paris).
-        self.assertIn("| En retard au 30/06/2026 | 2 |", md)
+        self.assertIn("| En retard au 30/06/2026 | 3 |", md)
         self.assertIn("<dt>En retard au 30/06/2026</dt>", html)
 
 
@@ -1218,7 +1221,7 @@ class ExportFailureTest(GrievanceTest):
         self.assertUnchanged(before)
 
     def test_standard_output_full(self):
-        for fmt, message in (("csv", "could not write the export to standard output"),
+        for fmt, message in (("csv", "could not write the export"),
                              ("json", "could not write the export"), ("html", "could not write the report")):
             with self.subTest(fmt=fmt), open("/dev/full", "w") as full:
                 completed = subprocess.run([harness.BINARY, "--db", self.db, "grievance", "export", "--format", fmt],

@@ -797,7 +797,7 @@ TEST_CASE("statistics over a half-year worked out by hand", "[grievance]") {
   CHECK(voirie["sla_days"] == 30);
   CHECK(voirie["received"] == 7);
   CHECK(voirie["share"] == 63.6);
-  CHECK(voirie["open_now"] == 2);
+  CHECK(voirie["open_at_end"] == 2);
   CHECK(voirie["resolved"] == 5);
   CHECK(voirie["acknowledge"] == json{{"count", 7}, {"median_days", 1.0}, {"p90_days", 1.0}});
   CHECK(voirie["resolve"] == json{{"count", 5}, {"median_days", 6.0}, {"p90_days", 27.2}});
@@ -806,7 +806,7 @@ TEST_CASE("statistics over a half-year worked out by hand", "[grievance]") {
   const json& lighting = s["categories"][1];
   CHECK(lighting["code"] == "eclairage_public");
   CHECK(lighting["received"] == 3);
-  CHECK(lighting["open_now"] == 1);
+  CHECK(lighting["open_at_end"] == 1);
   CHECK(lighting["resolved"] == 2);
   // Under five grievances: counted, but no median or 90th percentile.
   CHECK(lighting["acknowledge"] == json{{"count", 2}, {"median_days", nullptr}, {"p90_days", nullptr}});
