@@ -21,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 int RateLimiter::Take(const std::string& key) {
   if (rate_ <= 0) return 0;
   const auto now = Clock::now();
-  const double capacity = 2 * rate_;
+  const double capacity = std::max(1.0, 2 * rate_);  // at least one request, whatever the rate
   std::lock_guard lock(mutex_);
   if (buckets_.size() > 100000) buckets_.clear();  // a flood of addresses must not grow memory without bound
   auto [it, added] = buckets_.try_emplace(key, Bucket{capacity, now});
