@@ -254,7 +254,7 @@ void PrintStats(const nlohmann::json& s) {
                            Figure(s["received"]), Figure(s["open"]), Figure(s["resolved"]),
                            Figure(s["closed"]), Figure(s["backlog_at_end"]));
   std::cout << fmt::format(
-      "open now: {} under 4 weeks, {} older, {} without update for 8 weeks; overdue: {}\n",
+      "open at the end: {} under 4 weeks, {} older, {} without update for 8 weeks; overdue: {}\n",
       Figure(s["open_age"]["under_4_weeks"]), Figure(s["open_age"]["over_4_weeks"]),
       Figure(s["open_age"]["no_update_8_weeks"]), Figure(s["overdue_count"]));
   std::cout << fmt::format("resolved within the category's delay: {}\n",

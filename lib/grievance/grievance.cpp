@@ -235,7 +235,9 @@ void InsertEvent(Db& db, int64_t grievance_id, const std::string& at, const std:
 void WriteStatus(Db& db, const Grievance& g, const std::string& status, const std::string& at,
                  const std::string& actor, const std::string& note, bool public_note,
                  const std::string& expected_on, int64_t duplicate_of) {
-  const bool reopening = IsClosedStatus(g.status) && status == "open";
+  // Back to open from a closing status, or from hidden when it had been closed before being hidden.
+  const bool reopening =
+      status == "open" && (IsClosedStatus(g.status) || (g.status == "hidden" && !g.closed_at.empty()));
   SQLite::Statement update(db.sql(), R"sql(
     UPDATE grievance SET status = ?2, updated_at = ?3,
       acknowledged_at = CASE WHEN acknowledged_at IS NULL AND ?2 != 'hidden' THEN ?3 ELSE acknowledged_at END,
@@ -438,7 +440,9 @@ Grievance ChangeGrievanceStatus(Db& db, const StatusChange& change, const std::s
     throw Error("--duplicate-of only applies to the duplicate status");
   }
   const std::string at = EventTime(db, change.at, g.updated_at);
-  if (!change.expected_on.empty() && change.expected_on < at.substr(0, 10))
+  const LocalTime day = TimeZone::Load(GetTown(db).identity.timezone).ToLocal(ParseIso(at));
+  if (!change.expected_on.empty() &&
+      change.expected_on < fmt::format("{:04}-{:02}-{:02}", day.year, day.month, day.day))
     throw Error(fmt::format("the expected date {} is already past", change.expected_on),
                 "give the day the work is planned for");
   WriteStatus(db, g, change.status, at, actor, change.note, change.public_note, change.expected_on,
@@ -550,6 +554,10 @@ std::vector<Grievance> MergeGrievances(Db& db, const std::vector<std::string>& d
     SQLite::Statement drop(db.sql(), "DELETE FROM grievance_follower WHERE grievance_id = ?");
     drop.bind(1, g.id);
     drop.exec();
+    SQLite::Statement touch(db.sql(), "UPDATE grievance SET updated_at = max(updated_at, ?) WHERE id = ?");
+    touch.bind(1, at);
+    touch.bind(2, target.id);
+    touch.exec();
     InsertEvent(db, target.id, std::max(at, target.updated_at), actor, "merged", target.status, target.status,
                 fmt::format("{} fusionné ici ({} abonné(s) repris)", g.reference, moved), false);
     merged.push_back(ReadGrievance(db, g.id));
