@@ -63,6 +63,29 @@ double Round1(double x) {
   return std::round(x * 10) / 10;
 }
 
+// A timestamp as this program stores it ("2026-11-29T10:00:00Z", or a day "2026-11-29"), read without
+// building a string; anything else goes through ParseIso and its error.
+TimePoint ParseStored(std::string_view text) {
+  auto digits = [&text](size_t pos, size_t len) {
+    int value = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      const char c = text[i];
+      if (c < '0' || c > '9') return -1;
+      value = value * 10 + (c - '0');
+    }
+    return value;
+  };
+  if (text.size() == 20 || text.size() == 10) {
+    const int y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
+    const int h = text.size() == 20 ? digits(11, 2) : 0, mi = text.size() == 20 ? digits(14, 2) : 0,
+              sec = text.size() == 20 ? digits(17, 2) : 0;
+    const year_month_day ymd{year{y}, month{unsigned(m)}, day{unsigned(d)}};
+    if (y >= 0 && m > 0 && d > 0 && h >= 0 && mi >= 0 && sec >= 0 && ymd.ok())
+      return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
+  }
+  return ParseIso(std::string(text));
+}
+
 double Days(TimePoint from, TimePoint to) {
   return duration<double>(to - from).count() / 86400.0;
 }
@@ -129,65 +152,72 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
   const TimePoint as_of = period.to_utc.empty() ? now : std::min(now, ParseIso(period.to_utc));
   const std::string as_of_iso = FormatIso(as_of);
 
-  std::map<std::string, CategoryFigures> categories;  // by code
+  std::map<std::string, CategoryFigures> categories;  // by code: the output's order
+  std::unordered_map<int64_t, CategoryFigures*> category_by_id;
   {
-    SQLite::Statement all(db.sql(), "SELECT code, name, sla_days FROM grievance_category ORDER BY name");
+    SQLite::Statement all(db.sql(), "SELECT id, code, name, sla_days FROM grievance_category");
     while (all.executeStep()) {
-      CategoryFigures& c = categories[all.getColumn(0).getString()];
-      c.code = all.getColumn(0).getString();
-      c.name = all.getColumn(1).getString();
-      c.sla_days = all.getColumn(2).getInt();
+      CategoryFigures& c = categories[all.getColumn(1).getString()];
+      c.code = all.getColumn(1).getString();
+      c.name = all.getColumn(2).getString();
+      c.sla_days = all.getColumn(3).getInt();
+      category_by_id[all.getColumn(0).getInt64()] = &c;
     }
   }
-  std::unordered_map<std::string, Counter> streets, neighbourhoods;
-  std::map<std::string, std::pair<int64_t, int64_t>> months;  // "YYYY-MM" → received, resolved
-  std::unordered_set<std::string> reporters;
+  // A million rows go through this loop: integer keys, no string built per row where it can be helped.
+  std::unordered_map<std::string, int64_t> streets;     // as written; merged by Fold() at the end
+  std::unordered_map<int64_t, int64_t> neighbourhoods;  // id (0: none) → received
+  std::map<int, std::pair<int64_t, int64_t>> months;    // year * 12 + month - 1 → received, resolved
+  std::unordered_set<int64_t> member_reporters;
+  std::unordered_set<std::string> contact_reporters;
   std::priority_queue<Overdue, std::vector<Overdue>, std::greater<Overdue>> most_overdue;
   int64_t received = 0, open = 0, resolved = 0, closed = 0, backlog = 0, anonymous = 0, reopened = 0,
           duplicates = 0, under_4_weeks = 0, over_4_weeks = 0, stale = 0, overdue = 0, resolved_total = 0,
           within_total = 0;
   auto month_of = [&zone](TimePoint t) {
     const LocalTime l = zone.ToLocal(t);
-    return fmt::format("{:04}-{:02}", l.year, l.month);
+    return l.year * 12 + l.month - 1;
   };
+  const std::string_view as_of_view = as_of_iso;
+  const std::string_view from_view = period.from_utc;
 
   SQLite::Statement rows(db.sql(), fmt::format(R"sql(
-    SELECT g.id, c.code, coalesce(n.slug, ''), coalesce(n.name, ''), g.status, g.created_at,
+    SELECT g.id, g.category_id, coalesce(g.neighbourhood_id, 0), g.status, g.created_at,
            coalesce(g.acknowledged_at, ''), coalesce(g.resolved_at, ''), coalesce(g.closed_at, ''), g.updated_at,
            g.reopened, coalesce(g.reporter_id, 0), g.contact_email, g.contact_phone, g.address, g.expected_on
-    FROM grievance g JOIN grievance_category c ON c.id = g.category_id
-    LEFT JOIN neighbourhood n ON n.id = g.neighbourhood_id {})sql",
+    FROM grievance g JOIN grievance_category c ON c.id = g.category_id {})sql",
                                                q.where));
   for (size_t i = 0; i < q.params.size(); ++i) rows.bind(static_cast<int>(i + 1), q.params[i]);
+  auto text = [&rows](int column) { return std::string_view(rows.getColumn(column).getText()); };
   while (rows.executeStep()) {
-    const std::string status = rows.getColumn(4).getString();
-    const std::string created_iso = rows.getColumn(5).getString();
-    const std::string closed_iso = rows.getColumn(8).getString();
-    const TimePoint created = ParseIso(created_iso);
-    CategoryFigures& category = categories[rows.getColumn(1).getString()];
-    const bool is_open = IsOpenStatus(status);
+    const std::string_view status = text(3);
+    const std::string_view created_iso = text(4);
+    const std::string_view closed_iso = text(7);
+    const TimePoint created = ParseStored(created_iso);
+    CategoryFigures& category = *category_by_id.at(rows.getColumn(1).getInt64());
+    const bool is_open = IsOpenStatus(std::string(status));
     // Open at the end of the period: not closed then (closed later, or not at all). The backlog, the ages
     // and the overdue list describe that moment, so last month's report says what was late last month.
-    const bool open_at_end = status != "hidden" && (closed_iso.empty() || closed_iso > as_of_iso);
+    const bool open_at_end = status != "hidden" && (closed_iso.empty() || closed_iso > as_of_view);
     if (open_at_end) {
       ++backlog;
       ++category.open;
       const double age = Days(created, as_of);
       (age < 28 ? under_4_weeks : over_4_weeks)++;
-      if (is_open && Days(ParseIso(rows.getColumn(9).getString()), as_of) > 56) ++stale;
-      const std::string expected = rows.getColumn(15).getString();
-      const double late = expected.empty() ? age - category.sla_days : Days(ParseIso(expected), as_of) - 1;
+      if (is_open && Days(ParseStored(text(8)), as_of) > 56) ++stale;
+      const std::string_view expected = text(14);
+      const double late = expected.empty() ? age - category.sla_days : Days(ParseStored(expected), as_of) - 1;
       if (late > 0) {
         ++overdue;
         most_overdue.push({late, rows.getColumn(0).getInt64()});
         if (most_overdue.size() > static_cast<size_t>(kOverdueListed)) most_overdue.pop();
       }
     }
-    const std::string resolved_iso = rows.getColumn(7).getString();
-    if (!resolved_iso.empty() && (period.from_utc.empty() || resolved_iso >= period.from_utc) &&
-        resolved_iso < as_of_iso)
-      ++months[month_of(ParseIso(resolved_iso))].second;
-    if (!period.from_utc.empty() && created_iso < period.from_utc) continue;
+    const std::string_view resolved_iso = text(6);
+    if (!resolved_iso.empty() && (from_view.empty() || resolved_iso >= from_view) &&
+        resolved_iso < as_of_view)
+      ++months[month_of(ParseStored(resolved_iso))].second;
+    if (!from_view.empty() && created_iso < from_view) continue;
 
     // Received in the period.
     ++received;
@@ -200,11 +230,11 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
     else if (status != "hidden")
       ++closed;
     if (status == "duplicate") ++duplicates;
-    if (rows.getColumn(10).getInt() > 0) ++reopened;
-    const std::string ack = rows.getColumn(6).getString();
-    if (!ack.empty()) category.acknowledge.push_back(Days(created, ParseIso(ack)));
+    if (rows.getColumn(9).getInt() > 0) ++reopened;
+    if (const std::string_view ack = text(5); !ack.empty())
+      category.acknowledge.push_back(Days(created, ParseStored(ack)));
     if (!resolved_iso.empty()) {
-      const double days = Days(created, ParseIso(resolved_iso));
+      const double days = Days(created, ParseStored(resolved_iso));
       category.resolve.push_back(days);
       ++category.resolved;
       ++resolved_total;
@@ -213,26 +243,48 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
         ++within_total;
       }
     }
-    const int64_t reporter = rows.getColumn(11).getInt64();
-    const std::string email = rows.getColumn(12).getString(), phone = rows.getColumn(13).getString();
-    if (reporter != 0)
-      reporters.insert(fmt::format("m{}", reporter));
-    else if (!email.empty())
-      reporters.insert("e" + Fold(email));
-    else if (!phone.empty())
-      reporters.insert("p" + phone);
-    else
+    if (const int64_t reporter = rows.getColumn(10).getInt64(); reporter != 0) {
+      member_reporters.insert(reporter);
+    } else if (const std::string_view email = text(11); !email.empty()) {
+      contact_reporters.insert("e" + Fold(email));
+    } else if (const std::string_view phone = text(12); !phone.empty()) {
+      contact_reporters.insert("p" + std::string(phone));
+    } else {
       ++anonymous;
-    const std::string street = StreetOf(rows.getColumn(14).getString());
-    if (!street.empty()) {
-      Counter& c = streets[Fold(street)];
-      if (c.label.empty()) c.label = street;
-      ++c.count;
     }
-    const std::string slug = rows.getColumn(2).getString();
-    Counter& n = neighbourhoods[slug];
-    if (n.label.empty()) n.label = slug.empty() ? "" : rows.getColumn(3).getString();
-    ++n.count;
+    if (const std::string_view address = text(13); !address.empty()) ++streets[std::string(address)];
+    ++neighbourhoods[rows.getColumn(2).getInt64()];
+  }
+
+  // The busiest streets: addresses reduced to their street, spellings merged by Fold(), shown in their most
+  // frequent spelling.
+  std::unordered_map<std::string, Counter> street_counts;
+  std::unordered_map<std::string, int64_t> spelling_counts;
+  for (const auto& [address, count] : streets) spelling_counts[StreetOf(address)] += count;
+  std::unordered_map<std::string, int64_t> best_spelling;
+  for (const auto& [street, count] : spelling_counts) {
+    if (street.empty()) continue;
+    const std::string key = Fold(street);
+    Counter& c = street_counts[key];
+    int64_t& best = best_spelling[key];
+    if (count > best || (count == best && street < c.label)) {
+      c.label = street;
+      best = count;
+    }
+    c.count += count;
+  }
+  std::unordered_map<std::string, Counter> neighbourhood_counts;
+  {
+    SQLite::Statement names(db.sql(), "SELECT id, slug, name FROM neighbourhood");
+    std::unordered_map<int64_t, std::pair<std::string, std::string>> by_id;
+    while (names.executeStep())
+      by_id[names.getColumn(0).getInt64()] = {names.getColumn(1).getString(), names.getColumn(2).getString()};
+    for (const auto& [id, count] : neighbourhoods) {
+      auto it = by_id.find(id);
+      Counter& c = neighbourhood_counts[it == by_id.end() ? "" : it->second.first];
+      c.label = it == by_id.end() ? "" : it->second.second;
+      c.count += count;
+    }
   }
 
   json out;
@@ -291,12 +343,12 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
                      {"received", per_category[i]["received"]},
                      {"share", per_category[i]["share"]}});
   out["top_categories"] = top;
-  out["streets"] = TopCounts(streets, 10, "street");
-  json hoods = TopCounts(neighbourhoods, neighbourhoods.size(), "name");
+  out["streets"] = TopCounts(street_counts, 10, "street");
+  json hoods = TopCounts(neighbourhood_counts, neighbourhood_counts.size(), "name");
   for (json& h : hoods)
     if (h["name"] == "") h["name"] = nullptr;  // outside every neighbourhood
   out["neighbourhoods"] = hoods;
-  out["unique_reporters"] = reporters.size();
+  out["unique_reporters"] = member_reporters.size() + contact_reporters.size();
   out["anonymous"] = anonymous;
   out["reopened"] = reopened;
   out["reopened_rate"] = Share(reopened, received);
@@ -306,18 +358,11 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
   // Every month from the first to the last, empty ones included: the charts' time axis has no gaps.
   json month_list = json::array();
   if (!months.empty()) {
-    int year = std::stoi(months.begin()->first.substr(0, 4)),
-        month = std::stoi(months.begin()->first.substr(5, 2));
-    for (std::string key = months.begin()->first; key <= months.rbegin()->first;) {
+    for (int key = months.begin()->first; key <= months.rbegin()->first; ++key) {
       auto it = months.find(key);
-      month_list.push_back({{"month", key},
+      month_list.push_back({{"month", fmt::format("{:04}-{:02}", key / 12, key % 12 + 1)},
                             {"received", it == months.end() ? 0 : it->second.first},
                             {"resolved", it == months.end() ? 0 : it->second.second}});
-      if (++month > 12) {
-        month = 1;
-        ++year;
-      }
-      key = fmt::format("{:04}-{:02}", year, month);
     }
   }
   out["months"] = month_list;
