@@ -74,7 +74,8 @@ void SetupServe(CLI::App& app, Invocation& invocation) {
   s->add_option("--listen", command->listen,
                 "Address and port (default 127.0.0.1:8080; port 0: any free one)")
       ->option_text("HOST:PORT");
-  s->add_option("--threads", command->server.threads, "Connections served at once (default 64)")
+  s->add_option("--threads", command->server.threads,
+                "Connections served at once, a thread each (default 1024)")
       ->option_text("N")
       ->check(CLI::Range(1, 4096));
   s->add_option("--access-log", command->server.access_log,

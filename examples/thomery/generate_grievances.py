@@ -5,17 +5,22 @@ Every grievance and every step of its history goes through `voisinage grievance 
 merge`, so the product validates all of it. The data is planned first from a fixed seed (same seed and same
 --end: same grievances, texts, places, dates and histories), then replayed: grievances are added in the order
 they were received (references follow the dates), and the histories of different grievances run in parallel,
-each grievance's steps in order.
+each grievance's steps in order (a grievance and the duplicates merged into it share one time line).
 
 Usage (on a database created with `voisinage init --from examples/thomery.yaml`):
     examples/thomery/generate_grievances.py --db build/demo/thomery.db
 
 Texts, names, streets and places are illustrative; e-mail addresses use the fictional example.fr domain.
-Grievances in Effondré and Les Treilles get no neighbourhood: those have no polygon in the town file and share
-their postcode with the others, so the locator cannot tell them apart.
+All the neighbourhoods share the postcode 77810, so the locator can only place a grievance by its point, and
+Effondré and Les Treilles have no polygon: each street belongs to a neighbourhood, which the clerk names
+(`--neighbourhood`) when a grievance has no point or a point outside the polygons. A few reports sent with a
+point from the website or the app in those two neighbourhoods are left without one ("Hors quartier").
+Duplicates are merged (`merge --at`) and assignments recorded (`assign --at`) when they happen in the history;
+the categories' delays come from the database (`grievance categories --json`).
 """
 
 import argparse
+import concurrent.futures
 import datetime as dt
 import json
 import math
@@ -42,7 +47,8 @@ HANDLERS = [  # who records the answers and status changes, with weights
     ("thomas.garnier@mairie-thomery.example.fr", 10),
     (None, 5),  # entered without --by: the history says "cli"
 ]
-ASSIGNEES = ["marie.lefevre@mairie-thomery.example.fr", "julien.moreau@mairie-thomery.example.fr"]
+MARIE, JULIEN = "marie.lefevre@mairie-thomery.example.fr", "julien.moreau@mairie-thomery.example.fr"
+HEAD = "thomas.garnier@mairie-thomery.example.fr"  # head of services (admin)
 MODERATOR = "sandrine.petit@mairie-thomery.example.fr"
 
 # name, e-mail, neighbourhood, how often they report (relative)
@@ -111,10 +117,10 @@ STREETS = [
 BOXES = {"effondre": (2.7905, 48.4030, 2.7980, 48.4068), "les-treilles": (2.7740, 48.4080, 2.7800, 48.4112)}
 
 # ---------------------------------------------------------------------------------------------------------
-# Categories: sla_days as in examples/thomery.yaml (no command prints them), weight, monthly factors (Jan..Dec),
-# median delay as a share of sla_days, streets reported more often, the problems people report (titles,
-# descriptions and the answers that go with them), then the answers common to the category. Outcomes: the
-# chances of no_action, not_competent and transferred (when there is a text for it).
+# Categories: weight, monthly factors (Jan..Dec), median delay as a share of the category's delay (sla_days,
+# read from `voisinage grievance categories --json` at start), streets reported more often, the problems people
+# report (titles, descriptions and the answers that go with them), then the answers common to the category.
+# Outcomes: the chances of no_action, not_competent and transferred (when there is a text for it).
 
 WORKS = {"voirie", "eclairage_public", "signalisation", "mobilier_urbain", "espaces_verts", "eau_assainissement"}
 
@@ -135,7 +141,7 @@ def problem(titles, details, resolved=None, w=1, at=None, paired=False, **answer
 
 CATEGORIES = {
     "voirie": dict(
-        sla=30, weight=15, months=[1.4, 1.5, 1.4, 1.1, 0.9, 0.8, 0.7, 0.7, 0.9, 1.0, 1.1, 1.3], speed=0.7,
+        weight=15, months=[1.4, 1.5, 1.4, 1.1, 0.9, 0.8, 0.7, 0.7, 0.9, 1.0, 1.1, 1.3], speed=0.7,
         streets={"rue de la République": 2, "route de Champagne": 2, "rue Sadi Carnot": 1.5},
         problems=[
             problem(["Nid-de-poule {rue}", "Nid-de-poule dangereux pour les vélos", "Trou dans la chaussée {rue}"],
@@ -188,7 +194,7 @@ CATEGORIES = {
                      "route départementale."],
         outcomes=(0.05, 0.05, 0.05)),
     "eclairage_public": dict(
-        sla=14, weight=9, months=[1.8, 1.5, 1.1, 0.7, 0.5, 0.4, 0.4, 0.5, 0.8, 1.3, 1.8, 1.9], speed=0.6,
+        weight=9, months=[1.8, 1.5, 1.1, 0.7, 0.5, 0.4, 0.4, 0.5, 0.8, 1.3, 1.8, 1.9], speed=0.6,
         streets={},
         problems=[
             problem(["Lampadaire éteint {rue}", "Éclairage public en panne", "Lampadaire éteint devant le {num}"],
@@ -228,7 +234,7 @@ CATEGORIES = {
         not_competent=["Ce luminaire appartient à une résidence privée : c'est au syndic d'intervenir."],
         outcomes=(0.06, 0.03, 0.05)),
     "signalisation": dict(
-        sla=21, weight=5, months=[1.0] * 12, speed=0.7,
+        weight=5, months=[1.0] * 12, speed=0.7,
         streets={"rue des Écoles": 2, "route de Champagne": 2},
         problems=[
             problem(["Panneau stop arraché", "Panneau renversé {rue}"],
@@ -272,7 +278,7 @@ CATEGORIES = {
                      "route."],
         outcomes=(0.06, 0.04, 0.04)),
     "mobilier_urbain": dict(
-        sla=45, weight=4, months=[0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.2, 1.0, 0.9, 0.8, 0.8], speed=0.55,
+        weight=4, months=[0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.2, 1.0, 0.9, 0.8, 0.8], speed=0.55,
         streets={"quai Victor Hugo": 2, "place Greffulhe": 2},
         problems=[
             problem(["Banc cassé {rue}"], ["Une latte du banc est cassée et des clous dépassent."],
@@ -305,7 +311,7 @@ CATEGORIES = {
         not_competent=["Ce mobilier est sur un terrain privé : c'est au propriétaire d'intervenir."],
         outcomes=(0.06, 0.03, 0.06)),
     "proprete": dict(
-        sla=7, weight=11, months=[0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.2, 1.0, 1.4, 1.5, 0.9], speed=0.65,
+        weight=11, months=[0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.2, 1.0, 1.4, 1.5, 0.9], speed=0.65,
         streets={"place Greffulhe": 2, "quai Victor Hugo": 2, "rue de la République": 1.5},
         problems=[
             problem(["Trottoir très sale {rue}"],
@@ -347,7 +353,7 @@ CATEGORIES = {
         not_competent=["Cet espace appartient à une copropriété : c'est au syndic d'organiser le nettoyage."],
         outcomes=(0.05, 0.02, 0.0)),
     "depots_sauvages": dict(
-        sla=10, weight=12, months=[0.8, 0.8, 1.0, 1.1, 1.2, 1.2, 1.2, 1.1, 1.1, 1.0, 0.9, 1.0], speed=0.55,
+        weight=12, months=[0.8, 0.8, 1.0, 1.1, 1.2, 1.2, 1.2, 1.1, 1.1, 1.0, 0.9, 1.0], speed=0.55,
         streets={"chemin de halage": 4, "rue de la Forêt": 4, "chemin des Plantes": 4,
                  "sentier des Murs à chasselas": 3, "route de Champagne": 2},
         problems=[
@@ -385,7 +391,7 @@ CATEGORIES = {
                                            "transmis à l'Office national des forêts."},
         outcomes=(0.04, 0.03, 0.03)),
     "collecte_dechets": dict(
-        sla=14, weight=8, months=[1.4, 1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.3, 1.0, 1.0, 1.0, 1.4], speed=0.6,
+        weight=8, months=[1.4, 1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.3, 1.0, 1.0, 1.0, 1.4], speed=0.6,
         streets={},
         problems=[
             problem(["Bac non collecté {rue}", "Collecte oubliée dans toute la rue"],
@@ -418,7 +424,7 @@ CATEGORIES = {
         progress=["La demande est transmise au prestataire de collecte."],
         outcomes=(0.08, 0.0, 0.0)),
     "graffitis": dict(
-        sla=21, weight=4, months=[1.0] * 12, speed=0.7,
+        weight=4, months=[1.0] * 12, speed=0.7,
         streets={"rue des Écoles": 2, "rue des Murs": 2},
         problems=[
             problem(["Tags sur le mur de l'école"],
@@ -453,7 +459,7 @@ CATEGORIES = {
         no_action=["À notre passage, le tag avait déjà été effacé par le propriétaire."],
         outcomes=(0.04, 0.08, 0.06)),
     "espaces_verts": dict(
-        sla=30, weight=9, months=[0.4, 0.5, 1.0, 1.7, 2.0, 1.8, 1.4, 1.1, 1.0, 0.9, 0.7, 0.6], speed=0.7,
+        weight=9, months=[0.4, 0.5, 1.0, 1.7, 2.0, 1.8, 1.4, 1.1, 1.0, 0.9, 0.7, 0.6], speed=0.7,
         streets={"rue de la Forêt": 3, "chemin de halage": 2, "rue de By": 2, "rue des Treilles": 1.5},
         problems=[
             problem(["Haie qui déborde sur le trottoir"],
@@ -499,7 +505,7 @@ CATEGORIES = {
                                            "l'Office national des forêts."},
         outcomes=(0.06, 0.04, 0.04)),
     "eau_assainissement": dict(
-        sla=15, weight=5, months=[1.4, 1.3, 1.2, 1.0, 1.0, 1.2, 1.0, 0.9, 1.0, 1.3, 1.5, 1.4], speed=0.7,
+        weight=5, months=[1.4, 1.3, 1.2, 1.0, 1.0, 1.2, 1.0, 0.9, 1.0, 1.3, 1.5, 1.4], speed=0.7,
         streets={"quai Victor Hugo": 3, "rue du Port": 2, "chemin de halage": 2, "route de Champagne": 1.5},
         problems=[
             problem(["Avaloir bouché {rue}", "Grille d'eaux pluviales obstruée", "Caniveau bouché"],
@@ -532,7 +538,7 @@ CATEGORIES = {
         no_action=["Après vérification, aucune anomalie n'a été constatée sur le réseau public."],
         outcomes=(0.05, 0.06, 0.08)),
     "stationnement": dict(
-        sla=7, weight=10, months=[1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.2, 1.0, 1.1, 1.0, 1.0, 1.0], speed=0.4,
+        weight=10, months=[1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.2, 1.0, 1.1, 1.0, 1.0, 1.0], speed=0.4,
         streets={"rue de la République": 3, "rue des Écoles": 3, "place Greffulhe": 2, "quai Victor Hugo": 2},
         problems=[
             problem(["Voiture garée sur le trottoir {rue}"],
@@ -566,7 +572,7 @@ CATEGORIES = {
         not_competent=["Il s'agit d'une voie privée : le stationnement y relève du règlement de la copropriété."],
         outcomes=(0.14, 0.02, 0.0)),
     "bruit": dict(
-        sla=10, weight=5, months=[0.5, 0.5, 0.7, 0.9, 1.2, 1.8, 2.2, 2.0, 1.2, 0.8, 0.6, 0.9], speed=0.6,
+        weight=5, months=[0.5, 0.5, 0.7, 0.9, 1.2, 1.8, 2.2, 2.0, 1.2, 0.8, 0.6, 0.9], speed=0.6,
         streets={"quai Victor Hugo": 3, "rue du Port": 2, "place Greffulhe": 2},
         problems=[
             problem(["Aboiements incessants"], ["Le chien du voisin aboie toute la journée quand ses maîtres sont "
@@ -599,7 +605,7 @@ CATEGORIES = {
                      "compétente à ces heures-là."],
         outcomes=(0.08, 0.10, 0.12)),
     "animaux": dict(
-        sla=7, weight=4, months=[0.6, 0.6, 0.8, 1.1, 1.4, 1.5, 1.6, 1.6, 1.3, 0.8, 0.6, 0.6], speed=0.55,
+        weight=4, months=[0.6, 0.6, 0.8, 1.1, 1.4, 1.5, 1.6, 1.6, 1.3, 0.8, 0.6, 0.6], speed=0.55,
         streets={"quai Victor Hugo": 2, "rue de la Forêt": 2},
         problems=[
             problem(["Chien errant {rue}"], ["Un chien sans collier erre dans la rue depuis ce matin."],
@@ -856,9 +862,7 @@ class Plan:
         self.ref = None
         self.add_args = []
         self.steps = []  # (time, argv after "grievance"); "{ref}" and "{like}" are replaced when run
-        self.assign = None  # argv, run last (assign has no --at: it happens now)
-        self.merge_into = None  # a Plan: merged at the very end with `grievance merge`
-        self.like = None  # the Plan this one duplicates ("{like}" in the arguments)
+        self.like = None  # the Plan this one duplicates ("{like}" in the arguments), merged into it
         self.status = "new"
         self.problem = None
 
@@ -922,7 +926,7 @@ def plan_all(rng, start, horizon, polygons):
         for _ in range(rng.choice([1, 1, 2])):
             received = horizon - dt.timedelta(days=rng.uniform(0.3, 6))
             dup = plan_one(rng, local_day(received), original.category, None, horizon, places, street_by_name,
-                           contacts, contact_weights, like=original, received=received, merge=True)
+                           contacts, contact_weights, like=original, received=received)
             plans.append(dup)
 
     # Two grievances the moderator hides.
@@ -940,7 +944,7 @@ def plan_all(rng, start, horizon, polygons):
 
 
 def plan_one(rng, day, code, episode, horizon, places, street_by_name, contacts, contact_weights, like=None,
-             received=None, merge=False, hidden=None):
+             received=None, hidden=None):
     cat = CATEGORIES[code]
     p = Plan()
     p.category = code
@@ -996,7 +1000,8 @@ def plan_one(rng, day, code, episode, horizon, places, street_by_name, contacts,
         with_point = True
         p.lat = round(like.lat + rng.uniform(-0.00015, 0.00015), 6)
         p.lon = round(like.lon + rng.uniform(-0.0002, 0.0002), 6)
-        if slug in places.polygons and not places.in_slug((p.lon, p.lat), slug):
+        if (slug in places.polygons and not places.in_slug((p.lon, p.lat), slug)) or \
+                (slug not in places.polygons and places.in_any((p.lon, p.lat))):
             p.lat, p.lon = like.lat, like.lon
     elif with_point:
         lon, lat = places.near(rng, name, slug)
@@ -1043,6 +1048,11 @@ def plan_one(rng, day, code, episode, horizon, places, street_by_name, contacts,
             "--address", address, "--postcode", POSTCODE, "--channel", channel, "--received", iso(received)]
     if p.lat is not None:
         args += ["--lat", f"{p.lat:.6f}", "--lon", f"{p.lon:.6f}"]
+    # The locator places a point inside a polygon; otherwise the clerk names the street's neighbourhood, except
+    # for a few reports sent with a point from the website or the app, which nobody places.
+    if p.lat is None or not places.in_any((p.lon, p.lat)):
+        if p.lat is None or channel not in ("web", "app") or rng.random() >= 0.1:
+            args += ["--neighbourhood", slug]
     member_share = {"web": 0.55, "app": 0.65, "phone": 0.1, "counter": 0.1, "mail": 0.05}[channel]
     if rng.random() < member_share:
         local = [(r[1], r[3] * (4 if r[2] == slug else 1)) for r in RESIDENTS]
@@ -1061,7 +1071,7 @@ def plan_one(rng, day, code, episode, horizon, places, street_by_name, contacts,
     if (code in ("bruit", "animaux") and rng.random() < 0.25) or rng.random() < 0.015:
         args.append("--private")
     p.add_args = args
-    plan_history(rng, p, cat, channel, horizon, like, merge, hidden)
+    plan_history(rng, p, cat, channel, horizon, like, hidden)
     return p
 
 
@@ -1069,7 +1079,15 @@ def handler(rng):
     return pick(rng, HANDLERS)
 
 
-def plan_history(rng, p, cat, channel, horizon, like, merge, hidden):
+def follower(rng, category, previous):
+    """The staff member put in charge: Julien follows the works, Marie the rest, mostly; never the previous one."""
+    usual, other = (JULIEN, MARIE) if category in WORKS else (MARIE, JULIEN)
+    if previous is not None:
+        return other if previous == usual else usual
+    return usual if rng.random() < 0.8 else other
+
+
+def plan_history(rng, p, cat, channel, horizon, like, hidden):
     steps = []
 
     def step(t, *argv, by=True):
@@ -1079,6 +1097,17 @@ def plan_history(rng, p, cat, channel, horizon, like, merge, hidden):
             argv += ["--by", who]
         steps.append((t, argv))
         return t
+
+    assigned = []
+
+    def assign(t, before=None, by=True):
+        """Puts a staff member in charge a little after t (and before `before`); returns the time."""
+        a = office_time(rng, t + dt.timedelta(minutes=rng.uniform(3, 40)), 30)
+        if before is not None and a >= before:
+            return t
+        who = follower(rng, p.category, assigned[-1] if assigned else None)
+        assigned.append(who)
+        return step(a, "assign", "{ref}", "--to", who, "--at", iso(a), by=by)
 
     p.closed_at = None
     if hidden:
@@ -1099,18 +1128,13 @@ def plan_history(rng, p, cat, channel, horizon, like, merge, hidden):
     if ack - p.received > dt.timedelta(days=6, hours=20):
         ack = p.received + dt.timedelta(days=6, hours=rng.uniform(0, 12))
 
-    if like is not None:  # a duplicate
-        if merge:
-            if rng.random() < 0.5:
-                step(ack, "respond", "{ref}", ack_text(rng, p), "--at", iso(ack))
-            p.merge_into = like
-            p.status = "duplicate"
-            finish(p, steps, horizon)
-            return
-        step(ack, "status", "{ref}", "duplicate", "--duplicate-of", "{like}", "--at", iso(ack), "--public", "--note",
-             "Ce problème nous a déjà été signalé : le suivi se poursuit sur la demande {like}. Merci !")
+    if like is not None:  # a duplicate: sometimes acknowledged first, then merged into the one it repeats
         p.like = like
-        p.status = "duplicate"
+        t = ack
+        if rng.random() < 0.4:
+            step(t, "respond", "{ref}", ack_text(rng, p), "--at", iso(t))
+            t = office_time(rng, t + dt.timedelta(minutes=rng.uniform(5, 120)), 30)
+        step(t, "merge", "{ref}", "--into", "{like}", "--at", iso(t))
         finish(p, steps, horizon)
         return
 
@@ -1157,11 +1181,16 @@ def plan_history(rng, p, cat, channel, horizon, like, merge, hidden):
         step(ack, "status", "{ref}", "open", "--at", iso(ack))
     t = ack
     resolve_at = office_time(rng, max(resolve_at, t + dt.timedelta(hours=2)), 180)
+    forgotten = rng.random() < (0.06 if p.category in WORKS else 0.025)  # left open and out of sight
+    if forgotten and rng.random() < 0.3:
+        t = assign(t, resolve_at)
     span = resolve_at - t
     review = office_time(rng, t + span * rng.uniform(0.05, 0.3))
     if rng.random() < 0.22 and review < resolve_at:
         t = step(review, "status", "{ref}", "in_review", "--at", iso(review),
                  *(["--note", rng.choice(REVIEW_NOTES)] if rng.random() < 0.6 else []))
+        if not assigned and rng.random() < 0.6:  # someone is put in charge of looking into it
+            t = assign(t, resolve_at)
     plan_time = office_time(rng, t + (resolve_at - t) * rng.uniform(0.2, 0.5))
     if p.category in WORKS and span > dt.timedelta(days=4) and plan_time < resolve_at and rng.random() < 0.4:
         t = plan_time
@@ -1171,6 +1200,8 @@ def plan_history(rng, p, cat, channel, horizon, like, merge, hidden):
         step(t, "status", "{ref}", "planned", "--expected", expected.isoformat(), "--at", iso(t), "--public",
              "--note", rng.choice(answers("planned") or ["L'intervention est prévue le {date}."]).format(
                  date=french_date(expected)))
+        if not assigned and rng.random() < 0.4:  # someone follows the work until it is done
+            t = assign(t, resolve_at)
         if to_local(resolve_at).date() > expected and rng.random() < 0.5:
             replan = office_time(rng, from_local(dt.datetime.combine(expected, dt.time(8))))
             if replan > t and replan < resolve_at:
@@ -1189,22 +1220,26 @@ def plan_history(rng, p, cat, channel, horizon, like, merge, hidden):
             t = step(prog, "status", "{ref}", "in_progress", "--at", iso(prog),
                      *(["--note", rng.choice(answers("progress"))] if answers("progress") and rng.random() < 0.5
                        else []))
-    forgotten = rng.random() < (0.06 if p.category in WORKS else 0.025)  # left open and out of sight
     if not forgotten:
         resolve_at = max(resolve_at, t + dt.timedelta(minutes=10))
         note = ["--public", "--note", rng.choice(answers("resolved"))] if rng.random() < 0.8 else []
         step(resolve_at, "status", "{ref}", "resolved", "--at", iso(resolve_at), *note)
         if rng.random() < 0.035:
             reopen = office_time(rng, resolve_at + dt.timedelta(days=rng.uniform(1, 20)))
-            step(reopen, "status", "{ref}", "open", "--at", iso(reopen), "--note", rng.choice(REOPEN_NOTES))
-            again = office_time(rng, reopen + dt.timedelta(days=sla * rng.uniform(0.1, 0.8)))
+            t = step(reopen, "status", "{ref}", "open", "--at", iso(reopen), "--note", rng.choice(REOPEN_NOTES))
+            if rng.random() < 0.5:  # someone else takes it over
+                t = assign(t)
+            again = office_time(rng, t + dt.timedelta(days=sla * rng.uniform(0.1, 0.8)))
             step(again, "status", "{ref}", "resolved", "--at", iso(again), "--public", "--note",
                  "Une nouvelle intervention a été faite. " + rng.choice(answers("resolved")))
     finish(p, steps, horizon)
-    if p.status in ("open", "in_review", "planned", "in_progress") and \
-            steps[-1][0] > horizon - dt.timedelta(days=21) and rng.random() < 0.6:
-        p.assign = ["assign", "{ref}", "--to", rng.choice(ASSIGNEES), "--by",
-                    "thomas.garnier@mairie-thomery.example.fr"]
+    # Recent ones still open: the head of services hands some over to a member of staff.
+    if p.status in ("open", "in_review", "planned", "in_progress") and not assigned and \
+            p.steps[-1][0] > horizon - dt.timedelta(days=21) and rng.random() < 0.6:
+        a = office_time(rng, p.steps[-1][0] + dt.timedelta(days=rng.uniform(0.2, 3)))
+        if a < horizon:
+            p.steps.append((a, ["assign", "{ref}", "--to", follower(rng, p.category, None), "--at", iso(a),
+                                "--by", HEAD]))
 
 
 def finish(p, steps, horizon):
@@ -1221,14 +1256,15 @@ def finish(p, steps, horizon):
     for t, argv in kept:
         if argv[0] == "status":
             status = argv[2]
+        elif argv[0] == "merge":
+            status = "duplicate"
         elif argv[0] == "respond" and status == "new":
             status = "open"
         if status in ("resolved", "no_action", "not_competent", "duplicate", "transferred"):
             p.closed_at = p.closed_at or t
         elif status == "open":
             p.closed_at = None
-    if p.merge_into is None:
-        p.status = status
+    p.status = status
     if p.closed_at is None and len(kept) < len(steps):
         p.closed_at = steps[-1][0]  # would close after the period: counts as open for a while
 
@@ -1271,20 +1307,27 @@ def resolve(argv, p):
 
 
 def replay(cli, plans, jobs):
+    """Adds the grievances in the order received (references follow the dates) while workers replay the
+    histories. A grievance and the duplicates merged into it form one group, replayed by one worker in time
+    order once all of them are added: a merge is recorded between the steps of the grievance it goes into."""
+    groups = {}  # id of the grievance → the grievance and its duplicates
+    for p in plans:
+        groups.setdefault(id(p.like or p), []).append(p)
+    waiting = {key: len(group) for key, group in groups.items()}
     work = queue.Queue()
     errors = []
 
     def worker():
         while True:
-            p = work.get()
-            if p is None:
+            group = work.get()
+            if group is None:
                 return
             try:
                 if not errors:
-                    for _, argv in p.steps:
+                    steps = sorted(((t, i, p, argv) for i, p in enumerate(group) for t, argv in p.steps),
+                                   key=lambda s: s[:2])
+                    for _, _, p, argv in steps:
                         cli("grievance", *resolve(argv, p))
-                    if p.assign:
-                        cli("grievance", *resolve(p.assign, p))
             except Exception as e:  # reported once all workers stop
                 errors.append(e)
 
@@ -1292,11 +1335,14 @@ def replay(cli, plans, jobs):
     for thread in threads:
         thread.start()
     try:
-        for p in plans:  # in the order received: references follow the dates
+        for p in plans:
             if errors:
                 break
             p.ref = json.loads(cli("grievance", *p.add_args))["grievance"]["reference"]
-            work.put(p)
+            key = id(p.like or p)
+            waiting[key] -= 1
+            if not waiting[key]:
+                work.put(groups[key])
     except Exception as e:
         errors.append(e)
     for _ in threads:
@@ -1305,12 +1351,6 @@ def replay(cli, plans, jobs):
         thread.join()
     if errors:
         raise errors[0]
-    targets = {}
-    for p in plans:
-        if p.merge_into is not None:
-            targets.setdefault(p.merge_into.ref, []).append(p.ref)
-    for target, duplicates in sorted(targets.items()):
-        cli("grievance", "merge", *duplicates, "--into", target, "--by", "marie.lefevre@mairie-thomery.example.fr")
 
 
 def main():
@@ -1348,33 +1388,45 @@ def main():
                          "or give --bin)")
     if not os.path.exists(args.db):
         raise SystemExit(f"generate_grievances: no database '{args.db}' (create it with 'voisinage init')")
+    # A connection held open (it only reads) keeps each CLI process from being the last one on the file, which
+    # checkpoints and deletes the WAL when it closes: about 13 ms saved on each of 1,300 commands.
+    keeper = sqlite3.connect(args.db)
     try:
+        keeper.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         statuses = "new,open,in_review,planned,in_progress,resolved,no_action,not_competent,duplicate," \
                    "transferred,hidden"
-        if not args.dry_run and json.loads(cli("grievance", "list", "--json", "--limit", "1", "--status", statuses)):
+        queries = [("neighbourhood", "list", "--json"), ("grievance", "categories", "--json")]
+        if not args.dry_run:
+            queries += [("member", "list", "--json", "--all"),
+                        ("grievance", "list", "--json", "--limit", "1", "--status", statuses)]
+        with concurrent.futures.ThreadPoolExecutor(len(queries)) as pool:  # they only read
+            answers = [json.loads(out) for out in pool.map(lambda q: cli(*q), queries)]
+        if not args.dry_run and answers[3]:
             raise SystemExit(f"generate_grievances: '{args.db}' already has grievances; use a fresh database")
         polygons = {}
-        for n in json.loads(cli("neighbourhood", "list", "--json")):
+        for n in answers[0]:
             if n.get("polygon") and n["polygon"].get("type") == "Polygon":
                 polygons[n["slug"]] = [tuple(x) for x in n["polygon"]["coordinates"][0][:-1]]
+        delays = {c["code"]: c["sla_days"] for c in answers[1] if c.get("active", True)}
+        missing = sorted(set(CATEGORIES) - set(delays))
+        if missing:
+            raise SystemExit(f"generate_grievances: no active category {', '.join(missing)}: use a database "
+                             "created from examples/thomery.yaml")
+        for code, cat in CATEGORIES.items():
+            cat["sla"] = delays[code]
         plans = plan_all(random.Random(args.seed), start, horizon, polygons)
         if args.dry_run:
             print_summary(plans, start, end, cli.calls, time.monotonic() - began)
             return
-        members = {m["email"] for m in json.loads(cli("member", "list", "--json", "--all"))}
+        members = {m["email"] for m in answers[2]}
         for name, email, slug, _ in RESIDENTS:
             if email not in members:
                 cli("member", "add", "--name", name, "--email", email, "--neighbourhood", slug)
-        # A connection held open (it only reads) keeps each CLI process from being the last one on the file,
-        # which checkpoints and deletes the WAL when it closes: about 13 ms saved on each of 1,200 commands.
-        keeper = sqlite3.connect(args.db)
-        keeper.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        try:
-            replay(cli, plans, max(1, args.jobs))
-        finally:
-            keeper.close()
+        replay(cli, plans, max(1, args.jobs))
     except RuntimeError as e:
         raise SystemExit(f"generate_grievances: command failed: {e}")
+    finally:
+        keeper.close()
 
     print_summary(plans, start, end, cli.calls, time.monotonic() - began)
 

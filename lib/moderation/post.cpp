@@ -108,8 +108,9 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
   Member author = FindMember(db, post.author);
   if (!author.removed_at.empty()) throw Error(fmt::format("member '#{}' has been removed", author.id));
   if (std::string restriction = ActiveRestriction(db, author.id); !restriction.empty())
-    throw ForbiddenError(fmt::format("member '#{}' cannot post: their account is under a {}", author.id, restriction),
-                "see 'voisinage mod show' for the decision and how to appeal");
+    throw ForbiddenError(
+        fmt::format("member '#{}' cannot post: their account is under a {}", author.id, restriction),
+        "see 'voisinage mod show' for the decision and how to appeal");
   int64_t neighbourhood_id = 0;
   if (post.parent_id != 0) {
     Post parent = GetPost(db, post.parent_id);
@@ -120,7 +121,7 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
     if (parent.locked) throw Error(fmt::format("post {} is locked: it takes no more replies", parent.id));
     post.kind = "reply";
     post.title.clear();
-    neighbourhood_id = ResolveNeighbourhood(db, parent.neighbourhood).id;
+    neighbourhood_id = ResolveNeighbourhoodKey(db, parent.neighbourhood).id;
   } else {
     const auto& kinds = PostKinds();
     if (std::find(kinds.begin(), kinds.end(), post.kind) == kinds.end())
@@ -139,7 +140,9 @@ PostOutcome CreatePost(Db& db, const NewPost& input, const std::string& actor) {
     if (post.neighbourhood.empty())
       throw Error(fmt::format("member '#{}' belongs to no neighbourhood", author.id),
                   "give --neighbourhood SLUG");
-    neighbourhood_id = ResolveActiveNeighbourhood(db, post.neighbourhood).id;
+    const NeighbourhoodKey n = ResolveNeighbourhoodKey(db, post.neighbourhood);
+    if (n.archived) ResolveActiveNeighbourhood(db, post.neighbourhood);  // throws the archived message
+    neighbourhood_id = n.id;
   }
   ValidateText(post.title, post.body);
   PostOutcome outcome;
@@ -211,7 +214,7 @@ std::vector<Post> ListPosts(Db& db, const PostFilter& filter) {
   std::string sql = std::string(kSelect) + " WHERE p.parent_id IS NULL";
   int64_t neighbourhood_id = 0, author_id = 0;
   if (!filter.neighbourhood.empty()) {
-    neighbourhood_id = ResolveNeighbourhood(db, filter.neighbourhood).id;
+    neighbourhood_id = ResolveNeighbourhoodKey(db, filter.neighbourhood).id;
     sql += " AND p.neighbourhood_id = :neighbourhood";
   }
   if (!filter.author.empty()) {

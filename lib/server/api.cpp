@@ -151,12 +151,17 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
     Api(res, [&] {
       if (!Authorise(*c, BearerToken(req), res)) return;
       Db& db = c->db();
-      const Neighbourhood n = ResolveNeighbourhood(db, req.matches[1]);
+      const NeighbourhoodKey n = ResolveNeighbourhoodKey(db, req.matches[1]);
       PostFilter filter;
       filter.neighbourhood = n.slug;
       filter.status = "visible";
       filter.limit = PageSize(req) + 1;
-      if (req.has_param("cursor")) filter.before_id = Id(req.get_param_value("cursor"));
+      if (req.has_param("cursor")) {
+        const std::string cursor = req.get_param_value("cursor");
+        auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), filter.before_id);
+        if (ec != std::errc() || end != cursor.data() + cursor.size() || filter.before_id <= 0)
+          throw BadRequest("invalid_parameter", "'cursor' is the next_cursor of the previous page");
+      }
       std::vector<Post> posts = ListPosts(db, filter);
       const bool more = static_cast<int>(posts.size()) == filter.limit;
       if (more) posts.pop_back();
@@ -191,6 +196,10 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
       post.body = Text(body, "body", true);
       if (parent_id == 0) {
         post.neighbourhood = Text(body, "neighbourhood");
+        // Residents post in their own neighbourhood; the town hall, associations and shops anywhere.
+        if (!post.neighbourhood.empty() && caller->member.role == "resident" &&
+            ResolveNeighbourhoodKey(c->db(), post.neighbourhood).slug != caller->member.neighbourhood)
+          throw ForbiddenError("residents post in their own neighbourhood");
         post.kind = Text(body, "kind");
         if (post.kind.empty()) post.kind = "discussion";
         post.subkind = Text(body, "subkind");

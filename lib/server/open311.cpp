@@ -1,8 +1,10 @@
 // Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2) under /open311/v2: the town's grievance
 // categories are the services, grievances are the service requests. JSON and XML, chosen by the extension.
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <map>
 
 #include "lib/clock.h"
 #include "lib/grievance/grievance.h"
@@ -185,9 +187,8 @@ json ServiceRequest(Db& db, const Grievance& g, const TimeZone& zone) {
       {"media_url", ""}};
 }
 
-std::optional<double> Coordinate(const Request& req, const char* name) {
-  if (!req.has_param(name) || req.get_param_value(name).empty()) return std::nullopt;
-  const std::string text = req.get_param_value(name);
+std::optional<double> Coordinate(const std::string& text, const char* name) {
+  if (text.empty()) return std::nullopt;
   try {
     size_t used = 0;
     const double value = std::stod(text, &used);
@@ -195,6 +196,35 @@ std::optional<double> Coordinate(const Request& req, const char* name) {
   } catch (const std::exception&) {
   }
   throw Invalid311(fmt::format("'{}' must be a number in WGS84 degrees", name));
+}
+
+// An application/x-www-form-urlencoded body. Read by the handler itself: the Debian build of cpp-httplib
+// refuses forms over 8 KiB, less than a 4000-character description with accents once encoded.
+std::multimap<std::string, std::string> ParseForm(const std::string& body) {
+  auto decode = [](std::string_view text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '+') {
+        out += ' ';
+      } else if (text[i] == '%' && i + 2 < text.size() &&
+                 std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+        out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        out += text[i];
+      }
+    }
+    return out;
+  };
+  std::multimap<std::string, std::string> form;
+  for (const std::string& pair : Split(body, '&')) {
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    form.emplace(decode(std::string_view(pair).substr(0, eq)),
+                 eq == std::string::npos ? "" : decode(std::string_view(pair).substr(eq + 1)));
+  }
+  return form;
 }
 
 }  // namespace
@@ -242,12 +272,24 @@ void RegisterOpen311(httplib::Server& http, ServerContext& context) {
     });
   });
 
-  http.Post(base + R"(/requests\.(json|xml))", [c](const Request& req, Response& res) {
+  http.Post(base + R"(/requests\.(json|xml))", [c](const Request& req, Response& res,
+                                                   const httplib::ContentReader& read_body) {
     Handle(req, res, [&] {
       const std::string type = req.get_header_value("Content-Type");
-      if (!type.starts_with("application/x-www-form-urlencoded") && !type.starts_with("multipart/form-data"))
+      if (!type.starts_with("application/x-www-form-urlencoded"))
         throw Invalid311("send the request form-encoded (application/x-www-form-urlencoded)");
-      const std::string key = req.get_param_value("api_key");
+      std::string body;
+      read_body([&](const char* data, size_t length) {
+        body.append(data, length);
+        return body.size() <= c->options.body_limit;
+      });
+      if (body.size() > c->options.body_limit) throw Invalid311("the request body is too large");
+      const std::multimap<std::string, std::string> form = ParseForm(body);
+      auto param = [&form](const char* name) {
+        auto it = form.find(name);
+        return it == form.end() ? std::string() : it->second;
+      };
+      const std::string key = param("api_key");
       if (key.empty()) throw AuthError("invalid_token", "api_key is required", true);
       std::optional<Caller> caller;
       try {
@@ -261,7 +303,7 @@ void RegisterOpen311(httplib::Server& http, ServerContext& context) {
         return;
       }
       NewGrievance g;
-      g.category = req.get_param_value("service_code");
+      g.category = param("service_code");
       if (g.category.empty()) throw Invalid311("service_code is required");
       {
         SQLite::Statement row(c->db().sql(), "SELECT name FROM grievance_category WHERE active AND code = ?");
@@ -269,24 +311,24 @@ void RegisterOpen311(httplib::Server& http, ServerContext& context) {
         if (!row.executeStep()) throw NotFoundError(fmt::format("no service '{}'", Shorten(g.category, 60)));
         g.title = row.getColumn(0).getString();
       }
-      g.lat = Coordinate(req, "lat");
-      g.lon = Coordinate(req, "long");
-      g.address = req.get_param_value("address_string");
-      if (!g.lat && !g.lon && g.address.empty() && req.get_param_value("address_id").empty())
+      g.lat = Coordinate(param("lat"), "lat");
+      g.lon = Coordinate(param("long"), "long");
+      g.address = param("address_string");
+      if (!g.lat && !g.lon && g.address.empty() && param("address_id").empty())
         throw Invalid311("a location is required: lat and long, or address_string");
       if (g.lat.has_value() != g.lon.has_value()) throw Invalid311("give both lat and long");
-      g.description = req.get_param_value("description");
+      g.description = param("description");
       if (Utf8Length(g.description) > kMaxGrievanceDescription)
         throw Invalid311(fmt::format("description is longer than {} characters", kMaxGrievanceDescription));
       if (g.description.empty()) g.description = g.title;
       const std::string first_line = g.description.substr(0, g.description.find('\n'));
       g.title = Shorten(first_line, 120);
-      std::string name = req.get_param_value("first_name");
-      if (const std::string last = req.get_param_value("last_name"); !last.empty())
+      std::string name = param("first_name");
+      if (const std::string last = param("last_name"); !last.empty())
         name += (name.empty() ? "" : " ") + last;
       g.contact_name = name;
-      g.contact_email = req.get_param_value("email");
-      g.contact_phone = req.get_param_value("phone");
+      g.contact_email = param("email");
+      g.contact_phone = param("phone");
       // A client acting for residents gives their contact; without it, the key's member is the reporter.
       if (g.contact_name.empty() && g.contact_email.empty() && g.contact_phone.empty())
         g.reporter = std::to_string(caller->member.id);

@@ -1,7 +1,10 @@
 #include "lib/server/server.h"
 
+#include <sys/socket.h>
+
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <thread>
 #include <vector>
@@ -195,6 +198,15 @@ class AccessLog {
 
 thread_local Clock::time_point request_started;
 
+// The request line and headers together; cpp-httplib only bounds each line.
+constexpr size_t kMaxHeaderBytes = 32 * 1024;
+
+void SetSecurityHeaders(httplib::Response& res) {
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("Cache-Control", "no-store");
+}
+
 }  // namespace
 
 struct Server::State {
@@ -204,6 +216,7 @@ struct Server::State {
   httplib::Server http;
   std::thread listener;
   int port = 0;
+  int listening = -1;  ///< the listening socket, to raise its backlog
   std::mutex mutex;
   std::condition_variable stopped;
   bool done = false;
@@ -230,21 +243,38 @@ void Server::Start() {
   http.set_keep_alive_timeout(o.timeout_seconds);
   http.set_keep_alive_max_count(10000);
   http.set_tcp_nodelay(true);
+  // Runs once the headers are read, before the body is: limits that need no body are enforced here.
   http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
     request_started = Clock::now();
+    SetSecurityHeaders(res);
+    size_t header_bytes = 0;
+    for (const auto& [name, value] : req.headers) header_bytes += name.size() + value.size() + 4;
+    if (header_bytes > kMaxHeaderBytes) {
+      res.set_header("Connection", "close");
+      SendError(res, 431, "headers_too_large", "the request headers are too large");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // A body announced larger than the limit is refused at once, without waiting for it.
+    if (req.has_header("Content-Length")) {
+      const std::string length = req.get_header_value("Content-Length");
+      if (length.size() > 18 || std::strtoull(length.c_str(), nullptr, 10) > s.context.options.body_limit) {
+        res.set_header("Connection", "close");
+        SendError(res, 413, "too_large", "the request body is too large");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     if (int wait = s.context.per_client.Take(req.remote_addr); wait > 0) {
       res.set_header("Retry-After", std::to_string(wait));
       SendError(res, 429, "rate_limited", "too many requests from this address: slow down");
       return httplib::Server::HandlerResponse::Handled;
     }
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("Referrer-Policy", "no-referrer");
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Every error the library produces itself (unknown path 404, body too large 413, bad request 400) gets
   // the API's JSON shape; responses that already have a body keep it.
   http.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        SetSecurityHeaders(res);
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         const int status = res.status;
         SendError(res, status,
@@ -276,7 +306,17 @@ void Server::Start() {
   RegisterApi(http, s.context);
   RegisterOpen311(http, s.context);
 
+  // cpp-httplib as Debian builds it listens with a backlog of 5: bursts of new connections overflow it and
+  // wait a second for the SYN to be sent again. Keep the listening socket to listen again with a real
+  // backlog. (These options replace the library's defaults, which also set SO_REUSEPORT: two servers on one
+  // port.)
+  http.set_socket_options([&s](int fd) {
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    s.listening = fd;
+  });
   s.port = o.port == 0 ? http.bind_to_any_port(o.host) : (http.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (s.port > 0 && s.listening >= 0) ::listen(s.listening, 1024);
   if (s.port <= 0)
     throw Error(fmt::format("cannot listen on {}:{}", o.host, o.port),
                 "is another server using the port? choose another with --listen HOST:PORT");

@@ -15,7 +15,7 @@ struct ServeOptions {
   int busy_timeout_ms = 10000;
   std::string host = "127.0.0.1";  ///< loopback unless told otherwise
   int port = 8080;                 ///< 0: any free port (tests)
-  int threads = 64;                ///< connections served at once; more wait for a free thread
+  int threads = 1024;              ///< connections served at once (a thread each); more wait for a free one
   size_t body_limit = 64 * 1024;   ///< bytes; larger requests get 413
   int timeout_seconds = 5;         ///< per read or write on a connection, and keep-alive idle time
   double client_rate = 20;         ///< requests per second per client address (bursts of 2 s); 0: no limit

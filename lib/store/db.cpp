@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 
 #include <SQLiteCpp/Backup.h>
 
@@ -29,10 +32,32 @@ namespace {
 
 enum class FileKind { kMissing, kEmpty, kSqlite, kOther };
 
+// The files this process has open through SQLite, by device and inode. Opening and closing such a file by
+// any other means releases every POSIX lock the process holds on it (SQLite's "How To Corrupt", 2.2): another
+// process closing the database would then believe it is the last user and delete the WAL under our
+// connections. The server opens one connection per thread, so Inspect() must not read a file already open.
+std::mutex open_files_mutex;
+std::set<std::pair<dev_t, ino_t>> open_files;  // guarded by open_files_mutex
+
+bool AlreadyOpenHere(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  std::lock_guard lock(open_files_mutex);
+  return open_files.count({st.st_dev, st.st_ino}) > 0;
+}
+
+void RememberOpen(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;
+  std::lock_guard lock(open_files_mutex);
+  open_files.insert({st.st_dev, st.st_ino});
+}
+
 FileKind Inspect(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return FileKind::kMissing;
   if (fs::is_directory(path, ec)) return FileKind::kOther;
+  if (AlreadyOpenHere(path)) return FileKind::kSqlite;  // checked when first opened; never reopen it
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
   char header[16] = {};
@@ -112,6 +137,7 @@ Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
     sql->execAndGet("PRAGMA journal_mode = WAL");
   Configure(*sql, busy_timeout_ms);
   ApplyMigrations(*sql);
+  RememberOpen(path);
   return Db(std::move(sql), path, blank, busy_timeout_ms, std::max(version, 0));
 }
 

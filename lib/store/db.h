@@ -47,6 +47,9 @@ class Db {
   /// The file's schema version before Open migrated it (0 for a new file).
   int opened_schema_version() const { return opened_schema_version_; }
 
+  /// The database's secret key once read (lib/store/secret.cpp): the server reads it once per connection.
+  std::vector<unsigned char>& secret_key_cache() { return secret_key_cache_; }
+
   /// Begins a write transaction (BEGIN IMMEDIATE): rolled back unless committed.
   SQLite::Transaction Write() { return SQLite::Transaction(*sql_, SQLite::TransactionBehavior::IMMEDIATE); }
 
@@ -64,6 +67,7 @@ class Db {
   bool created_ = false;
   int busy_timeout_ms_ = kDefaultBusyTimeoutMs;
   int opened_schema_version_ = 0;
+  std::vector<unsigned char> secret_key_cache_;
 };
 
 /// Turns a SQLite exception raised while working on `db_path` into an Error a user can act on

@@ -1,6 +1,7 @@
 #include "lib/store/secret.h"
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <vector>
 
@@ -16,6 +17,8 @@ void InitSodium() {
 }
 
 std::vector<unsigned char> HashKey(Db& db) {
+  // A key never changes once stored; one just created is not cached, its transaction may yet roll back.
+  if (!db.secret_key_cache().empty()) return db.secret_key_cache();
   SQLite::Statement query(db.sql(), "SELECT value FROM setting WHERE key = 'invitation_key'");
   std::vector<unsigned char> key(crypto_generichash_KEYBYTES);
   if (query.executeStep()) {
@@ -24,6 +27,8 @@ std::vector<unsigned char> HashKey(Db& db) {
     if (sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &length, nullptr) != 0 ||
         length != key.size())
       throw Error("the database's secret key is damaged");
+    // Cached only outside a transaction: inside one, the key may have been created by it and be rolled back.
+    if (sqlite3_get_autocommit(db.sql().getHandle()) != 0) db.secret_key_cache() = key;
     return key;
   }
   randombytes_buf(key.data(), key.size());

@@ -36,7 +36,7 @@ Member FindById(Db& db, int64_t id) {
   SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE m.id = ?");
   query.bind(1, id);
   if (!query.executeStep())
-    throw Error(fmt::format("unknown member '#{}'", id), "list them with 'voisinage member list'");
+    throw NotFoundError(fmt::format("unknown member '#{}'", id), "list them with 'voisinage member list'");
   return Read(query);
 }
 
@@ -109,7 +109,7 @@ Member FindMember(Db& db, const std::string& ref) {
   query.bind(1, ref);
   if (!query.executeStep())
     throw NotFoundError(fmt::format("unknown member '{}'", ref),
-                "give a member id or e-mail; see 'voisinage member list'");
+                        "give a member id or e-mail; see 'voisinage member list'");
   return Read(query);
 }
 

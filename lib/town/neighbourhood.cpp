@@ -144,10 +144,19 @@ Neighbourhood ResolveNeighbourhood(Db& db, const std::string& slug) {
   std::optional<Neighbourhood> found = FindNeighbourhoodBySlug(db, slug);
   if (!found)
     throw NotFoundError(fmt::format("unknown neighbourhood '{}'{}", slug, DidYouMean(slug, AllSlugs(db))),
-                "list them with 'voisinage neighbourhood list'");
+                        "list them with 'voisinage neighbourhood list'");
   // Merges are flattened (see MergeNeighbourhoods), so one step reaches the live neighbourhood.
   if (!found->merged_into.empty()) return *FindNeighbourhoodBySlug(db, found->merged_into);
   return *found;
+}
+
+NeighbourhoodKey ResolveNeighbourhoodKey(Db& db, const std::string& slug) {
+  SQLite::Statement query(db.sql(), R"sql(
+    SELECT coalesce(m.id, n.id), coalesce(m.slug, n.slug), coalesce(m.archived_at, n.archived_at) IS NOT NULL
+    FROM neighbourhood n LEFT JOIN neighbourhood m ON m.id = n.merged_into_id WHERE n.slug = ?)sql");
+  query.bind(1, slug);
+  if (!query.executeStep()) ResolveNeighbourhood(db, slug);  // throws the full message, with suggestions
+  return {query.getColumn(0).getInt64(), query.getColumn(1).getString(), query.getColumn(2).getInt() != 0};
 }
 
 Neighbourhood ResolveActiveNeighbourhood(Db& db, const std::string& slug) {

@@ -55,6 +55,15 @@ Neighbourhood ResolveNeighbourhood(Db& db, const std::string& slug);
 /// Like ResolveNeighbourhood, and throws when the neighbourhood is archived.
 Neighbourhood ResolveActiveNeighbourhood(Db& db, const std::string& slug);
 
+/// The live neighbourhood a slug designates, read without its polygon and counts: for the hot paths (the
+/// feed, posting). Throws NotFoundError like ResolveNeighbourhood.
+struct NeighbourhoodKey {
+  int64_t id = 0;
+  std::string slug;
+  bool archived = false;
+};
+NeighbourhoodKey ResolveNeighbourhoodKey(Db& db, const std::string& slug);
+
 /// Changes the display name (the slug never changes: it is in links and printed invitations).
 Neighbourhood RenameNeighbourhood(Db& db, const std::string& slug, const std::string& name);
 
