@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -99,47 +100,58 @@ std::string Describe(const std::vector<std::string>& labels, const std::vector<C
 
 }  // namespace
 
-std::string ColumnChart(const std::string& title, const std::vector<std::string>& labels,
-                        const std::vector<ChartSeries>& series) {
+namespace {
+
+// Column and line charts share their frame: title, grid, the labels below, the legend. `draw` adds the
+// marks, given the axis maximum and the width of one label's slot.
+std::string PlotChart(const std::string& title, const std::vector<std::string>& labels,
+                      const std::vector<ChartSeries>& series,
+                      const std::function<std::string(double max, double slot)>& draw) {
   const int height = kPlotTop + kPlotHeight + 44;
   std::string svg = Open(title, height, Describe(labels, series));
   const double max = MaxOf(series);
   svg += Grid(max);
   const double slot =
       (kWidth - kPlotLeft - kPlotRight) / std::max<double>(1, static_cast<double>(labels.size()));
-  const double bar = slot * 0.8 / std::max<double>(1, static_cast<double>(series.size()));
-  for (size_t s = 0; s < series.size(); ++s)
-    for (size_t i = 0; i < labels.size() && i < series[s].values.size(); ++i) {
-      const double h = kPlotHeight * series[s].values[i] / max;
-      svg +=
-          fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>",
-                      kPlotLeft + slot * static_cast<double>(i) + slot * 0.1 + bar * static_cast<double>(s),
-                      kPlotTop + kPlotHeight - h, bar, h, EscapeHtml(series[s].colour));
-    }
+  svg += draw(max, slot);
   svg += XLabels(labels, slot);
   svg += Legend(series, kPlotTop + kPlotHeight + 26);
   return svg + "</svg>";
 }
 
+}  // namespace
+
+std::string ColumnChart(const std::string& title, const std::vector<std::string>& labels,
+                        const std::vector<ChartSeries>& series) {
+  return PlotChart(title, labels, series, [&](double max, double slot) {
+    std::string marks;
+    const double bar = slot * 0.8 / std::max<double>(1, static_cast<double>(series.size()));
+    for (size_t s = 0; s < series.size(); ++s)
+      for (size_t i = 0; i < labels.size() && i < series[s].values.size(); ++i) {
+        const double h = kPlotHeight * series[s].values[i] / max;
+        marks +=
+            fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>",
+                        kPlotLeft + slot * static_cast<double>(i) + slot * 0.1 + bar * static_cast<double>(s),
+                        kPlotTop + kPlotHeight - h, bar, h, EscapeHtml(series[s].colour));
+      }
+    return marks;
+  });
+}
+
 std::string LineChart(const std::string& title, const std::vector<std::string>& labels,
                       const std::vector<ChartSeries>& series) {
-  const int height = kPlotTop + kPlotHeight + 44;
-  std::string svg = Open(title, height, Describe(labels, series));
-  const double max = MaxOf(series);
-  svg += Grid(max);
-  const double slot =
-      (kWidth - kPlotLeft - kPlotRight) / std::max<double>(1, static_cast<double>(labels.size()));
-  for (const ChartSeries& s : series) {
-    std::string points;
-    for (size_t i = 0; i < labels.size() && i < s.values.size(); ++i)
-      points += fmt::format("{:.1f},{:.1f} ", kPlotLeft + slot * (static_cast<double>(i) + 0.5),
-                            kPlotTop + kPlotHeight - kPlotHeight * s.values[i] / max);
-    svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/>", points,
-                       EscapeHtml(s.colour));
-  }
-  svg += XLabels(labels, slot);
-  svg += Legend(series, kPlotTop + kPlotHeight + 26);
-  return svg + "</svg>";
+  return PlotChart(title, labels, series, [&](double max, double slot) {
+    std::string marks;
+    for (const ChartSeries& s : series) {
+      std::string points;
+      for (size_t i = 0; i < labels.size() && i < s.values.size(); ++i)
+        points += fmt::format("{:.1f},{:.1f} ", kPlotLeft + slot * (static_cast<double>(i) + 0.5),
+                              kPlotTop + kPlotHeight - kPlotHeight * s.values[i] / max);
+      marks += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/>",
+                           points, EscapeHtml(s.colour));
+    }
+    return marks;
+  });
 }
 
 std::string BarChart(const std::string& title, const std::vector<std::string>& labels,
