@@ -48,12 +48,13 @@ int RunServe(const ServeCommand& command, Invocation& invocation) {
     options.busy_timeout_ms = db.busy_timeout_ms();
     GetTown(db);  // a database without a town has nothing to serve
   }
-  // SIGINT and SIGTERM are blocked in every thread and waited for here: the stop is orderly, never from a
-  // signal handler.
+  // SIGINT, SIGTERM and SIGHUP are blocked in every thread and waited for here: the stop is orderly, never
+  // from a signal handler.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // a closed terminal stops the server as gracefully as Ctrl-C
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   Server server(options);
   server.Start();

@@ -17,6 +17,7 @@ const char* const kSelect = R"sql(
   SELECT t.id, t.member_id, m.display_name, m.role, t.label, t.created_at, coalesce(t.expires_at, ''),
          coalesce(t.revoked_at, ''),
          CASE WHEN t.revoked_at IS NOT NULL THEN 'revoked'
+              WHEN m.removed_at IS NOT NULL THEN 'member_removed'
               WHEN t.expires_at IS NOT NULL AND t.expires_at <= ? THEN 'expired' ELSE 'active' END
   FROM api_token t JOIN member m ON m.id = t.member_id)sql";
 
@@ -128,6 +129,7 @@ json ToJson(const ApiToken& t) {
   return {{"id", t.id},
           {"member", t.member_id},
           {"member_name", t.member_name},
+          {"member_role", t.member_role},
           {"label", t.label},
           {"created_at", t.created_at},
           {"expires_at", t.expires_at.empty() ? json(nullptr) : json(t.expires_at)},

@@ -16,7 +16,7 @@
 
 namespace voisinage {
 
-/// "vsn_" and 32 characters of an unambiguous alphabet (about 160 bits).
+/// "vsn_" and 32 characters of a 54-letter alphabet without look-alikes (about 184 bits).
 inline constexpr std::string_view kTokenPrefix = "vsn_";
 
 struct ApiToken {
@@ -27,7 +27,7 @@ struct ApiToken {
   std::string created_at;
   std::string expires_at;  ///< empty: never
   std::string revoked_at;
-  std::string status;  ///< active | expired | revoked
+  std::string status;  ///< active | expired | revoked | member_removed
 };
 
 struct NewToken {

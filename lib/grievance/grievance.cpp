@@ -164,7 +164,7 @@ std::string FormatReference(int year, int64_t seq) {
 int64_t FindGrievanceId(Db& db, const std::string& reference) {
   auto parsed = ParseReference(reference);
   if (!parsed)
-    throw Error(fmt::format("invalid grievance reference '{}'", reference),
+    throw NotFoundError(fmt::format("invalid grievance reference '{}'", reference),
                 "references look like DOL-2026-000042 (see 'voisinage grievance list')");
   SQLite::Statement find(db.sql(), "SELECT id FROM grievance WHERE year = ? AND seq = ?");
   find.bind(1, parsed->first);

@@ -1,5 +1,6 @@
 // The JSON API under /api/v1: the same library functions as the CLI, behind bearer tokens.
 
+#include <algorithm>
 #include <charconv>
 
 #include "lib/clock.h"
@@ -190,6 +191,12 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
       const std::optional<Caller> caller = Authorise(*c, BearerToken(req), res);
       if (!caller) return;
       const json body = JsonBody(req);
+      if (parent_id != 0) {
+        // A post the caller cannot see does not exist for them, for replying as for reading.
+        const Post parent = GetPost(c->db(), parent_id);
+        if (parent.status != "visible" && !IsStaff(caller->member) && parent.author_id != caller->member.id)
+          throw NotFoundError(fmt::format("unknown post '{}'", parent_id));
+      }
       NewPost post;
       post.author = std::to_string(caller->member.id);
       post.parent_id = parent_id;
@@ -235,6 +242,17 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
       report.notifier_name = Text(body, "notifier_name");
       report.notifier_email = Text(body, "notifier_email");
       report.good_faith = Flag(body, "good_faith");
+      // Residents report what they can see: a post they cannot read does not exist for them.
+      if (!IsStaff(caller->member)) {
+        std::string_view id = report.target;
+        if (id.starts_with("post:")) id.remove_prefix(5);
+        if (!id.empty() &&
+            std::all_of(id.begin(), id.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+          const Post post = GetPost(c->db(), Id(std::string(id)));
+          if (post.status != "visible" && post.author_id != caller->member.id)
+            throw NotFoundError(fmt::format("unknown post '{}'", post.id));
+        }
+      }
       const ReportOutcome outcome = AddReport(c->db(), report);
       // The reporter learns that the report was received, not how the case stands.
       SendJson(res, {{"report", outcome.report_id}, {"status", "received"}}, 201);
@@ -316,6 +334,13 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
       const std::string email = Text(body, "email");
       NewToken token;
       Db& db = c->db();
+      if (!email.empty()) {
+        // Never tell an anonymous caller who is a member.
+        SQLite::Statement taken(db.sql(), "SELECT 1 FROM member WHERE email = ? COLLATE NOCASE");
+        taken.bind(1, email);
+        if (taken.executeStep())
+          throw Error("this e-mail address cannot be used to join", "join without it, or give another one");
+      }
       const Member member = RedeemInvitation(db, code, name, email, [&](const Member& m) {
         token = InsertToken(db, m.id, "join", std::nullopt, fmt::format("member:{}", m.id));
       });

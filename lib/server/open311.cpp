@@ -314,6 +314,7 @@ void RegisterOpen311(httplib::Server& http, ServerContext& context) {
       g.lat = Coordinate(param("lat"), "lat");
       g.lon = Coordinate(param("long"), "long");
       g.address = param("address_string");
+      if (g.address.empty() && !param("address_id").empty()) g.address = "address_id " + param("address_id");
       if (!g.lat && !g.lon && g.address.empty() && param("address_id").empty())
         throw Invalid311("a location is required: lat and long, or address_string");
       if (g.lat.has_value() != g.lon.has_value()) throw Invalid311("give both lat and long");
@@ -358,7 +359,11 @@ void RegisterOpen311(httplib::Server& http, ServerContext& context) {
       if (!one.empty()) {
         filter.references = {one};
       } else if (req.has_param("service_request_id")) {
-        filter.references = Split(req.get_param_value("service_request_id"), ',');
+        for (std::string id : Split(req.get_param_value("service_request_id"), ',')) {
+          id.erase(0, id.find_first_not_of(' '));
+          id.erase(id.find_last_not_of(' ') + 1);
+          filter.references.push_back(id);
+        }
         if (filter.references.size() > kMaxResults) throw Invalid311("at most 1000 service_request_id");
       } else {
         const TimePoint now = Now();

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -52,8 +53,12 @@ void SendError(httplib::Response& res, int status, const std::string& code, cons
 
 std::string BearerToken(const httplib::Request& req) {
   const std::string header = req.get_header_value("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  return header.starts_with(kBearer) ? header.substr(kBearer.size()) : "";
+  // The scheme is case-insensitive (RFC 9110): "Bearer", "bearer", "BEARER".
+  if (header.size() < 7 || header[6] != ' ') return "";
+  std::string scheme = header.substr(0, 6);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char ch) { return std::tolower(ch); });
+  return scheme == "bearer" ? header.substr(7) : "";
 }
 
 std::optional<Caller> Authorise(ServerContext& context, const std::string& secret, httplib::Response& res) {
@@ -178,8 +183,10 @@ class AccessLog {
   }
   bool enabled() const { return file_ != nullptr; }
   void Write(const httplib::Request& req, const httplib::Response& res, double ms) {
-    const std::string line = fmt::format("{} {} {} {} {} {:.1f}ms\n", NowIso(), req.remote_addr, req.method,
-                                         Printable(req.path), res.status, ms);
+    const std::string line =
+        fmt::format("{} {} {} {} {} {}\n", NowIso(), req.remote_addr.empty() ? "-" : req.remote_addr,
+                    req.method.empty() ? "-" : req.method, req.path.empty() ? "-" : Printable(req.path),
+                    res.status, ms < 0 ? "-" : fmt::format("{:.1f}ms", ms));
     std::lock_guard lock(mutex_);
     std::fputs(line.c_str(), file_);
     std::fflush(file_);
@@ -197,6 +204,7 @@ class AccessLog {
 };
 
 thread_local Clock::time_point request_started;
+thread_local bool request_timed = false;  // false for requests the library refused before reading them whole
 
 // The request line and headers together; cpp-httplib only bounds each line.
 constexpr size_t kMaxHeaderBytes = 32 * 1024;
@@ -246,6 +254,7 @@ void Server::Start() {
   // Runs once the headers are read, before the body is: limits that need no body are enforced here.
   http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
     request_started = Clock::now();
+    request_timed = true;
     SetSecurityHeaders(res);
     size_t header_bytes = 0;
     for (const auto& [name, value] : req.headers) header_bytes += name.size() + value.size() + 4;
@@ -272,21 +281,31 @@ void Server::Start() {
   });
   // Every error the library produces itself (unknown path 404, body too large 413, bad request 400) gets
   // the API's JSON shape; responses that already have a body keep it.
-  http.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-        SetSecurityHeaders(res);
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        const int status = res.status;
-        SendError(res, status,
-                  status == 404   ? "not_found"
-                  : status == 413 ? "too_large"
-                  : status == 405 ? "method_not_allowed"
-                                  : "bad_request",
-                  status == 404   ? "no such resource"
-                  : status == 413 ? "the request body is too large"
-                                  : "the request could not be understood");
-        return httplib::Server::HandlerResponse::Handled;
-      }));
+  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                 httplib::Response& res) {
+    SetSecurityHeaders(res);
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (req.path.starts_with("/open311/")) {
+      // Open311's own error shape for what the library refused itself.
+      const std::string message = res.status == 404   ? "no such resource"
+                                  : res.status == 413 ? "the request body is too large"
+                                                      : "the request could not be understood";
+      res.set_content(
+          nlohmann::json::array({{{"code", std::to_string(res.status)}, {"description", message}}}).dump(),
+          "application/json; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const int status = res.status;
+    SendError(res, status,
+              status == 404   ? "not_found"
+              : status == 413 ? "too_large"
+              : status == 405 ? "method_not_allowed"
+                              : "bad_request",
+              status == 404   ? "no such resource"
+              : status == 413 ? "the request body is too large"
+                              : "the request could not be understood");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
   http.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                                 std::exception_ptr error) {
     try {
@@ -300,8 +319,11 @@ void Server::Start() {
   });
   if (s.log.enabled())
     http.set_logger([&s](const httplib::Request& req, const httplib::Response& res) {
-      s.log.Write(req, res,
-                  std::chrono::duration<double, std::milli>(Clock::now() - request_started).count());
+      const double ms =
+          request_timed ? std::chrono::duration<double, std::milli>(Clock::now() - request_started).count()
+                        : -1;
+      request_timed = false;
+      s.log.Write(req, res, ms);
     });
   RegisterApi(http, s.context);
   RegisterOpen311(http, s.context);

@@ -11,8 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <mutex>
-#include <set>
 
 #include <SQLiteCpp/Backup.h>
 
@@ -37,7 +38,7 @@ enum class FileKind { kMissing, kEmpty, kSqlite, kOther };
 // process closing the database would then believe it is the last user and delete the WAL under our
 // connections. The server opens one connection per thread, so Inspect() must not read a file already open.
 std::mutex open_files_mutex;
-std::set<std::pair<dev_t, ino_t>> open_files;  // guarded by open_files_mutex
+std::map<std::pair<dev_t, ino_t>, int> open_files;  // connections open on each file; guarded by the mutex
 
 bool AlreadyOpenHere(const std::string& path) {
   struct stat st {};
@@ -46,11 +47,19 @@ bool AlreadyOpenHere(const std::string& path) {
   return open_files.count({st.st_dev, st.st_ino}) > 0;
 }
 
-void RememberOpen(const std::string& path) {
+// Counts a connection on the file until the returned mark is released (with the Db holding it).
+std::shared_ptr<void> MarkOpen(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return;
-  std::lock_guard lock(open_files_mutex);
-  open_files.insert({st.st_dev, st.st_ino});
+  if (::stat(path.c_str(), &st) != 0) return nullptr;
+  const std::pair<dev_t, ino_t> key{st.st_dev, st.st_ino};
+  {
+    std::lock_guard lock(open_files_mutex);
+    ++open_files[key];
+  }
+  return std::shared_ptr<void>(nullptr, [key](void*) {
+    std::lock_guard lock(open_files_mutex);
+    if (--open_files[key] == 0) open_files.erase(key);
+  });
 }
 
 FileKind Inspect(const std::string& path) {
@@ -137,8 +146,9 @@ Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
     sql->execAndGet("PRAGMA journal_mode = WAL");
   Configure(*sql, busy_timeout_ms);
   ApplyMigrations(*sql);
-  RememberOpen(path);
-  return Db(std::move(sql), path, blank, busy_timeout_ms, std::max(version, 0));
+  Db db(std::move(sql), path, blank, busy_timeout_ms, std::max(version, 0));
+  db.open_mark_ = MarkOpen(path);
+  return db;
 }
 
 Db Db::OpenCopyInMemory(const std::string& path, int busy_timeout_ms) {

@@ -62,6 +62,8 @@ class Db {
         busy_timeout_ms_(busy_timeout_ms),
         opened_schema_version_(opened_version) {}
 
+  // Destroyed after sql_: the file counts as open here until the connection is closed (db.cpp).
+  std::shared_ptr<void> open_mark_;
   std::unique_ptr<SQLite::Database> sql_;
   std::string path_;
   bool created_ = false;

@@ -608,8 +608,8 @@ class ApiTest(ServeTest):
         self.serve()
         lucie = self.members["lucie"]
         created = self.ok("token", "create", "--member", lucie, "--label", "appli", "--json").json()
-        self.assertEqual(set(created), {"id", "member", "member_name", "label", "created_at", "expires_at",
-                                        "revoked_at", "status", "token"})
+        self.assertEqual(set(created), {"id", "member", "member_name", "member_role", "label", "created_at",
+                                        "expires_at", "revoked_at", "status", "token"})
         self.assertEqual((created["member"], created["member_name"], created["label"], created["expires_at"],
                           created["revoked_at"], created["status"]),
                          (lucie, "Lucie Bernard", "appli", None, None, "active"))
@@ -1296,7 +1296,9 @@ class BadInputTest(ServeTest):
         self.serve()
         path = "/api/v1/neighbourhoods/centre-bourg/posts"
         self.assertApiError(self.get(path), 401, "missing_token")
-        for header in ("Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "bearer " + self.tokens["lucie"],
+        # The scheme is case-insensitive (RFC 9110): "bearer TOKEN" works.
+        self.assertEqual(self.get(path, headers={"Authorization": "bearer " + self.tokens["lucie"]}).status, 200)
+        for header in ("Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearerx " + self.tokens["lucie"],
                        self.tokens["lucie"]):
             with self.subTest(header=header):
                 response = self.get(path, headers={"Authorization": header})
@@ -1345,6 +1347,8 @@ class BadInputTest(ServeTest):
                 if method == "DELETE":  # no such route: 404, or 405 for a known path
                     self.assertIn(response.status, (404, 405), response)
                     self.assertIn(response.json()["error"]["code"], ("not_found", "method_not_allowed"))
+                elif path.startswith("/open311/"):  # Open311's own error shape, even for a bad extension
+                    self.assertOpen311Error(response, 404)
                 else:
                     self.assertApiError(response, 404, "not_found")
         self.assertOpen311Error(self.get("/open311/v2/requests/DOL-2000-999999.json"), 404)
