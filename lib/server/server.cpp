@@ -210,6 +210,8 @@ thread_local bool request_timed = false;  // false for requests the library refu
 constexpr size_t kMaxHeaderBytes = 32 * 1024;
 
 void SetSecurityHeaders(httplib::Response& res) {
+  if (res.has_header("X-Content-Type-Options"))
+    return;  // set once: the error handler may come after pre-routing
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Referrer-Policy", "no-referrer");
   res.set_header("Cache-Control", "no-store");
@@ -261,6 +263,12 @@ void Server::Start() {
     if (header_bytes > kMaxHeaderBytes) {
       res.set_header("Connection", "close");
       SendError(res, 431, "headers_too_large", "the request headers are too large");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // A body must announce its length: a chunked one could grow past the limit before it is checked.
+    if (req.has_header("Transfer-Encoding")) {
+      res.set_header("Connection", "close");
+      SendError(res, 411, "length_required", "send the body with a Content-Length, not in chunks");
       return httplib::Server::HandlerResponse::Handled;
     }
     // A body announced larger than the limit is refused at once, without waiting for it.

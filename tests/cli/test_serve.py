@@ -1276,6 +1276,19 @@ class BadInputTest(ServeTest):
         self.assertLess(elapsed, 2, f"answered after {elapsed:.1f} s")
         self.assertHealthy()
 
+    def test_a_chunked_body_is_refused_before_it_is_read(self):
+        """A body must announce its length: a chunked one could grow past the limit before being checked."""
+        self.serve()
+        before = self.snapshot()
+        answer = self.server.raw(b"POST /api/v1/posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 b"Authorization: Bearer " + self.tokens["lucie"].encode() +
+                                 b"\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n" + b"a" * 16 + b"\r\n", timeout=10)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 411 "), answer[:200])
+        self.assertIn(b'"length_required"', answer)
+        self.assertEqual(answer.count(b"X-Content-Type-Options"), 1, answer[:400])
+        self.assertUnchanged(before)
+        self.assertHealthy()
+
     def test_body_limit_of_one_kib(self):
         self.serve("--body-limit", "1")
         small = json.dumps({"body": "y" * 900}).encode()
