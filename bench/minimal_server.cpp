@@ -1,13 +1,13 @@
 // The baseline of bench/serve: a minimal cpp-httplib server answering GET
-// /api/v1/neighbourhoods/{slug}/posts with a fixed JSON body (a feed page captured from voisinage serve, so of
-// the same size), and nothing else: no database, no authentication, no JSON encoding.
+// /api/v1/neighbourhoods/{slug}/posts with a fixed JSON body (a feed page captured from voisinage serve, so
+// of the same size), and nothing else: no database, no authentication, no JSON encoding.
 //
 // Usage: minimal_server BODY_FILE [--like-voisinage]
-//   Binds 127.0.0.1 on a free port and prints "serving on http://127.0.0.1:PORT" on the first line of standard
-//   output (as voisinage serve does). Runs until killed.
-//   Without option the server is configured as cpp-httplib configures it by default (the baseline of the
-//   benchmark): its thread pool (CPPHTTPLIB_THREAD_POOL_COUNT, 8 threads on this library build), 5 requests
-//   per keep-alive connection, 5 s keep-alive timeout, no TCP_NODELAY.
+//   Binds 127.0.0.1 on a free port and prints "serving on http://127.0.0.1:PORT" on the first line of
+//   standard output (as voisinage serve does). Runs until killed. Without option the server is configured as
+//   cpp-httplib configures it by default (the baseline of the benchmark): its thread pool
+//   (CPPHTTPLIB_THREAD_POOL_COUNT, 8 threads on this library build), 5 requests per keep-alive connection, 5
+//   s keep-alive timeout, no TCP_NODELAY.
 //   --like-voisinage applies voisinage serve's connection settings (lib/server/server.cpp, Server::Start):
 //   10,000 requests per keep-alive connection, 5 s timeouts, TCP_NODELAY, and 64 threads (voisinage starts
 //   one per connection on demand up to --threads 64; a pool of 64 behaves the same under 64 connections).

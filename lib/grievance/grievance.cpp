@@ -165,7 +165,7 @@ int64_t FindGrievanceId(Db& db, const std::string& reference) {
   auto parsed = ParseReference(reference);
   if (!parsed)
     throw NotFoundError(fmt::format("invalid grievance reference '{}'", reference),
-                "references look like DOL-2026-000042 (see 'voisinage grievance list')");
+                        "references look like DOL-2026-000042 (see 'voisinage grievance list')");
   SQLite::Statement find(db.sql(), "SELECT id FROM grievance WHERE year = ? AND seq = ?");
   find.bind(1, parsed->first);
   find.bind(2, static_cast<int64_t>(parsed->second));
