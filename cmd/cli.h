@@ -59,9 +59,6 @@ void Say(const Invocation& invocation, const std::string& line);
 /// Prints aligned columns: a header row then the rows.
 void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
-/// Replaces control characters (terminal escapes...) by '?' before user-supplied text reaches a terminal.
-std::string Printable(const std::string& text);
-
 /// Adds `--json` to `app`.
 void AddJsonFlag(CLI::App* app, bool& json);
 

@@ -28,7 +28,7 @@ std::string NowIso() {
 
 namespace {
 
-bool ReadInt(const std::string& text, size_t pos, size_t len, int& out) {
+bool ReadInt(std::string_view text, size_t pos, size_t len, int& out) {
   if (pos + len > text.size()) return false;
   const char* begin = text.data() + pos;
   auto [end, ec] = std::from_chars(begin, begin + len, out);
@@ -37,7 +37,7 @@ bool ReadInt(const std::string& text, size_t pos, size_t len, int& out) {
 
 }  // namespace
 
-TimePoint ParseIso(const std::string& text) {
+TimePoint ParseIso(std::string_view text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   bool ok = (text.size() == 10 || (text.size() == 20 && text[10] == 'T' && text[19] == 'Z' &&
                                    text[13] == ':' && text[16] == ':')) &&

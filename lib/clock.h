@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 namespace voisinage {
 
@@ -17,7 +18,7 @@ std::string FormatIso(TimePoint t);
 std::string NowIso();
 
 /// Parses "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ". Throws Error naming the value.
-TimePoint ParseIso(const std::string& text);
+TimePoint ParseIso(std::string_view text);
 
 /// Parses a duration such as "30d", "12h", "2w", "90m". Throws Error naming the value.
 std::chrono::seconds ParseDuration(const std::string& text);

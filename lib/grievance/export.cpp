@@ -406,7 +406,7 @@ json GrievanceReportData(Db& db, const GrievanceFilter& filter) {
                                             ? FrenchStatus(o["status"])
                                             : fmt::format("{} (prévue le {})", FrenchStatus(o["status"]),
                                                           FrenchDay(o["expected_on"].get<std::string>()))},
-                       {"created_on", zone.FormatFrench(ParseIso(o["created_at"])).substr(0, 10)},
+                       {"created_on", zone.FormatFrench(ParseIso(o["created_at"].get<std::string>())).substr(0, 10)},
                        {"days_open", FrenchFigure(o["days_open"], "")},
                        {"days_overdue", FrenchFigure(o["days_overdue"], "")},
                        {"neighbourhood", o["neighbourhood"]},

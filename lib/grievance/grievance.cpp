@@ -58,12 +58,12 @@ const std::vector<std::string>& AllowedTransitions(const std::string& from) {
   return it == transitions.end() ? none : it->second;
 }
 
-bool IsOpenStatus(const std::string& status) {
+bool IsOpenStatus(std::string_view status) {
   return status == "new" || status == "open" || status == "in_review" || status == "planned" ||
          status == "in_progress";
 }
 
-bool IsClosedStatus(const std::string& status) {
+bool IsClosedStatus(std::string_view status) {
   return status == "resolved" || status == "no_action" || status == "not_competent" ||
          status == "duplicate" || status == "transferred";
 }
@@ -323,19 +323,12 @@ AddedGrievance AddGrievance(Db& db, const NewGrievance& in, const std::string& a
   const std::string phone = in.contact_phone.empty() ? "" : NormalisePhone(in.contact_phone);
   if (Utf8Length(in.address) > 300) throw Error("the address is longer than 300 characters");
 
-  SQLite::Transaction transaction = db.Write();
+  // What needs no lock is read before the write transaction: the town, its zone, the neighbourhoods'
+  // polygons.
   const Town town = GetTown(db);
-  const int64_t category_id = RequireCategory(db, in.category);
-  int64_t reporter_id = 0;
-  if (!in.reporter.empty()) {
-    Member reporter = FindMember(db, in.reporter);
-    if (!reporter.removed_at.empty()) throw Error(fmt::format("member {} was removed", reporter.id));
-    reporter_id = reporter.id;
-  }
-  const std::string created_at = EventTime(db, in.received_at, "");
   const TimeZone zone = TimeZone::Load(town.identity.timezone);
+  const std::string created_at = EventTime(db, in.received_at, "");
   const int year = zone.ToLocal(ParseIso(created_at)).year;
-
   std::optional<Point> point;
   if (in.lat) point = Point{*in.lon, *in.lat};
   Location location;
@@ -345,6 +338,15 @@ AddedGrievance AddGrievance(Db& db, const NewGrievance& in, const std::string& a
     location.slug = n.slug;
   } else {
     location = Locator::Load(db).Locate(point, in.postcode);
+  }
+
+  SQLite::Transaction transaction = db.Write();
+  const int64_t category_id = RequireCategory(db, in.category);
+  int64_t reporter_id = 0;
+  if (!in.reporter.empty()) {
+    Member reporter = FindMember(db, in.reporter);
+    if (!reporter.removed_at.empty()) throw Error(fmt::format("member {} was removed", reporter.id));
+    reporter_id = reporter.id;
   }
 
   SQLite::Statement next(db.sql(), "SELECT coalesce(max(seq), 0) + 1 FROM grievance WHERE year = ?");

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -29,9 +30,9 @@ const std::vector<std::string>& GrievanceChannels();
 /// The statuses `from` may move to.
 const std::vector<std::string>& AllowedTransitions(const std::string& from);
 /// new, open, in_review, planned, in_progress.
-bool IsOpenStatus(const std::string& status);
+bool IsOpenStatus(std::string_view status);
 /// resolved, no_action, not_competent, duplicate, transferred.
-bool IsClosedStatus(const std::string& status);
+bool IsClosedStatus(std::string_view status);
 /// "open" or "closed" (Open311's two statuses); hidden counts as closed.
 std::string StatusGroup(const std::string& status);
 /// The status in French, for residents and the council ("En cours de traitement").

@@ -63,29 +63,6 @@ double Round1(double x) {
   return std::round(x * 10) / 10;
 }
 
-// A timestamp as this program stores it ("2026-11-29T10:00:00Z", or a day "2026-11-29"), read without
-// building a string; anything else goes through ParseIso and its error.
-TimePoint ParseStored(std::string_view text) {
-  auto digits = [&text](size_t pos, size_t len) {
-    int value = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      const char c = text[i];
-      if (c < '0' || c > '9') return -1;
-      value = value * 10 + (c - '0');
-    }
-    return value;
-  };
-  if (text.size() == 20 || text.size() == 10) {
-    const int y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
-    const int h = text.size() == 20 ? digits(11, 2) : 0, mi = text.size() == 20 ? digits(14, 2) : 0,
-              sec = text.size() == 20 ? digits(17, 2) : 0;
-    const year_month_day ymd{year{y}, month{unsigned(m)}, day{unsigned(d)}};
-    if (y >= 0 && m > 0 && d > 0 && h >= 0 && mi >= 0 && sec >= 0 && ymd.ok())
-      return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
-  }
-  return ParseIso(std::string(text));
-}
-
 double Days(TimePoint from, TimePoint to) {
   return duration<double>(to - from).count() / 86400.0;
 }
@@ -193,9 +170,9 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
     const std::string_view status = text(3);
     const std::string_view created_iso = text(4);
     const std::string_view closed_iso = text(7);
-    const TimePoint created = ParseStored(created_iso);
+    const TimePoint created = ParseIso(created_iso);
     CategoryFigures& category = *category_by_id.at(rows.getColumn(1).getInt64());
-    const bool is_open = IsOpenStatus(std::string(status));
+    const bool is_open = IsOpenStatus(status);
     // Open at the end of the period: not closed then (closed later, or not at all). The backlog, the ages
     // and the overdue list describe that moment, so last month's report says what was late last month.
     const bool open_at_end = status != "hidden" && (closed_iso.empty() || closed_iso > as_of_view);
@@ -204,9 +181,9 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
       ++category.open;
       const double age = Days(created, as_of);
       (age < 28 ? under_4_weeks : over_4_weeks)++;
-      if (is_open && Days(ParseStored(text(8)), as_of) > 56) ++stale;
+      if (is_open && Days(ParseIso(text(8)), as_of) > 56) ++stale;
       const std::string_view expected = text(14);
-      const double late = expected.empty() ? age - category.sla_days : Days(ParseStored(expected), as_of) - 1;
+      const double late = expected.empty() ? age - category.sla_days : Days(ParseIso(expected), as_of) - 1;
       if (late > 0) {
         ++overdue;
         most_overdue.push({late, rows.getColumn(0).getInt64()});
@@ -216,7 +193,7 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
     const std::string_view resolved_iso = text(6);
     if (!resolved_iso.empty() && (from_view.empty() || resolved_iso >= from_view) &&
         resolved_iso < as_of_view)
-      ++months[month_of(ParseStored(resolved_iso))].second;
+      ++months[month_of(ParseIso(resolved_iso))].second;
     if (!from_view.empty() && created_iso < from_view) continue;
 
     // Received in the period.
@@ -232,9 +209,9 @@ json GrievanceStats(Db& db, const GrievanceFilter& filter) {
     if (status == "duplicate") ++duplicates;
     if (rows.getColumn(9).getInt() > 0) ++reopened;
     if (const std::string_view ack = text(5); !ack.empty())
-      category.acknowledge.push_back(Days(created, ParseStored(ack)));
+      category.acknowledge.push_back(Days(created, ParseIso(ack)));
     if (!resolved_iso.empty()) {
-      const double days = Days(created, ParseStored(resolved_iso));
+      const double days = Days(created, ParseIso(resolved_iso));
       category.resolve.push_back(days);
       ++category.resolved;
       ++resolved_total;

@@ -14,6 +14,7 @@
 #include "lib/error.h"
 #include "lib/moderation/post.h"
 #include "lib/server/context.h"
+#include "lib/text/strings.h"
 
 namespace voisinage {
 
@@ -185,19 +186,15 @@ class AccessLog {
   void Write(const httplib::Request& req, const httplib::Response& res, double ms) {
     const std::string line =
         fmt::format("{} {} {} {} {} {}\n", NowIso(), req.remote_addr.empty() ? "-" : req.remote_addr,
-                    req.method.empty() ? "-" : req.method, req.path.empty() ? "-" : Printable(req.path),
-                    res.status, ms < 0 ? "-" : fmt::format("{:.1f}ms", ms));
+                    req.method.empty() ? "-" : req.method,
+                    req.path.empty() ? "-" : Printable(std::string_view(req.path).substr(0, 200)), res.status,
+                    ms < 0 ? "-" : fmt::format("{:.1f}ms", ms));
     std::lock_guard lock(mutex_);
     std::fputs(line.c_str(), file_);
     std::fflush(file_);
   }
 
  private:
-  static std::string Printable(const std::string& path) {
-    std::string out;
-    for (char c : path.substr(0, 200)) out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
-    return out;
-  }
   std::FILE* file_ = nullptr;
   bool owned_ = false;
   std::mutex mutex_;

@@ -45,4 +45,31 @@ std::string NeutraliseBidi(std::string_view text) {
   return out;
 }
 
+std::string Printable(std::string_view text) {
+  // Control characters (terminal escapes, C1 controls) and bidirectional overrides become '?', so that text
+  // from residents can neither drive the terminal nor reorder what a moderator reads.
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    const auto third = i + 2 < text.size() ? static_cast<unsigned char>(text[i + 2]) : 0;
+    if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else if (c == 0xC2 && next >= 0x80 && next <= 0x9F) {  // U+0080..U+009F
+      out += '?';
+      ++i;
+    } else if (c == 0xE2 && next == 0x80 && third >= 0xAA && third <= 0xAE) {  // U+202A..U+202E
+      out += '?';
+      i += 2;
+    } else if (c == 0xE2 && next == 0x81 && third >= 0xA6 && third <= 0xA9) {  // U+2066..U+2069
+      out += '?';
+      i += 2;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace voisinage

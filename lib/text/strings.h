@@ -19,4 +19,8 @@ size_t Utf8Length(std::string_view text);
 /// right-to-left override in a title cannot reorder what follows it in a report or a spreadsheet.
 std::string NeutraliseBidi(std::string_view text);
 
+/// Replaces control characters (terminal escapes, C1 controls) and bidirectional controls by '?' before
+/// user-supplied text reaches a terminal or a log.
+std::string Printable(std::string_view text);
+
 }  // namespace voisinage
