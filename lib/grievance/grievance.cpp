@@ -340,7 +340,7 @@ AddedGrievance AddGrievance(Db& db, const NewGrievance& in, const std::string& a
     location = Locator::Load(db).Locate(point, in.postcode);
   }
 
-  SQLite::Transaction transaction = db.Write();
+  auto transaction = db.Write();
   const int64_t category_id = RequireCategory(db, in.category);
   int64_t reporter_id = 0;
   if (!in.reporter.empty()) {
@@ -422,7 +422,7 @@ Grievance ChangeGrievanceStatus(Db& db, const StatusChange& change, const std::s
   ValidateStatus(change.status);
   if (!change.note.empty()) ValidateText("note", change.note, kMaxGrievanceDescription);
   if (!change.expected_on.empty()) ValidateDay(change.expected_on, "expected date");
-  SQLite::Transaction transaction = db.Write();
+  auto transaction = db.Write();
   const Grievance g = ReadGrievance(db, FindGrievanceId(db, change.reference));
   const auto& allowed = AllowedTransitions(g.status);
   if (std::find(allowed.begin(), allowed.end(), change.status) == allowed.end())
@@ -460,7 +460,7 @@ Grievance AssignGrievance(Db& db, const std::string& reference, const std::optio
   if (!service && !assignee) throw Error("nothing to assign", "give --service and/or --to");
   if (!note.empty()) ValidateText("note", note, kMaxGrievanceDescription);
   if (service) ValidateName("service", *service);
-  SQLite::Transaction transaction = db.Write();
+  auto transaction = db.Write();
   const Grievance g = ReadGrievance(db, FindGrievanceId(db, reference));
   std::vector<std::string> changes;
   if (service) {
@@ -502,7 +502,7 @@ Grievance AssignGrievance(Db& db, const std::string& reference, const std::optio
 Grievance RespondToGrievance(Db& db, const std::string& reference, const std::string& text,
                              const std::string& actor, const std::string& at) {
   ValidateText("answer", text, kMaxGrievanceDescription);
-  SQLite::Transaction transaction = db.Write();
+  auto transaction = db.Write();
   const Grievance g = ReadGrievance(db, FindGrievanceId(db, reference));
   if (g.status == "hidden")
     throw Error(fmt::format("{} is hidden: nobody would see the answer", g.reference));
@@ -526,7 +526,7 @@ std::vector<Grievance> MergeGrievances(Db& db, const std::vector<std::string>& d
                                        const std::string& into, const std::string& actor,
                                        const std::string& at_text) {
   if (duplicates.empty()) throw Error("no grievance to merge");
-  SQLite::Transaction transaction = db.Write();
+  auto transaction = db.Write();
   const Grievance target = ReadGrievance(db, FindGrievanceId(db, into));
   if (target.status == "duplicate" || target.status == "hidden")
     throw Error(
@@ -569,7 +569,7 @@ std::vector<Grievance> MergeGrievances(Db& db, const std::vector<std::string>& d
 }
 
 bool FollowGrievance(Db& db, const std::string& reference, const std::string& member) {
-  SQLite::Transaction transaction = db.Write();
+  auto transaction = db.Write();
   const int64_t id = FindGrievanceId(db, reference);
   const Member m = FindMember(db, member);
   SQLite::Statement insert(db.sql(), "INSERT OR IGNORE INTO grievance_follower VALUES (?, ?, ?)");

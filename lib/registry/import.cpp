@@ -16,44 +16,67 @@ using nlohmann::json;
 
 namespace {
 
-// Keys seen in this run, as 64-bit hashes in an open-addressing table: 8 bytes a row however long the key, so
-// a million-row file costs a few megabytes.
-class KeySet {
+bool SameContent(uint64_t a, uint64_t b) {
+  return ((a ^ b) & ~uint64_t{3}) == 0;
+}
+
+// What this run has stored under each key so far, as 64-bit hashes in an open-addressing table: 16 bytes a
+// row however long the key, so a million-row file costs a few tens of megabytes. It tells duplicates apart
+// and lets the planning phase see the rows it has planned as if they were written.
+class RunKeys {
  public:
-  /// Inserts; false when the key was already there.
+  struct Stored {
+    uint64_t content_hash;  ///< its two low bits are not kept: compare with SameContent()
+    bool active;
+  };
+  /// Records the key; false when it was already there.
   bool Insert(std::string_view key) {
-    uint64_t hash = 1469598103934665603ull;
-    for (unsigned char c : key) hash = (hash ^ c) * 1099511628211ull;
-    hash |= 1;  // 0 marks an empty slot
-    if ((size_ + 1) * 2 > slots_.size()) Grow();
-    size_t mask = slots_.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      if (slots_[i] == hash) return false;
-      if (slots_[i] == 0) {
-        slots_[i] = hash;
-        ++size_;
-        return true;
-      }
-    }
+    Slot& slot = Find(key);
+    if (slot.key != 0) return false;
+    slot.key = hash_;
+    ++size_;
+    if (size_ * 2 > slots_.size()) Grow();
+    return true;
+  }
+  /// What the run stored under `key`, if anything (the key must have been inserted).
+  std::optional<Stored> Get(std::string_view key) {
+    const Slot& slot = Find(key);
+    if (slot.value == 0) return std::nullopt;
+    return Stored{slot.value, (slot.value & 1) != 0};
+  }
+  void Set(std::string_view key, uint64_t content_hash, bool active) {
+    Find(key).value = (content_hash & ~uint64_t{3}) | 2 | (active ? 1 : 0);
   }
 
  private:
-  void Grow() {
-    std::vector<uint64_t> old = std::move(slots_);
-    slots_.assign(std::max<size_t>(1024, old.size() * 2), 0);
-    size_ = 0;
+  struct Slot {
+    uint64_t key = 0;    // 0 marks an empty slot
+    uint64_t value = 0;  // content hash, bit 1 set, bit 0 "active"; 0 when nothing is stored
+  };
+  Slot& Find(std::string_view key) {
+    uint64_t hash = 1469598103934665603ull;
+    for (unsigned char c : key) hash = (hash ^ c) * 1099511628211ull;
+    hash_ = hash | 1;
+    if (slots_.empty()) slots_.resize(1024);
     size_t mask = slots_.size() - 1;
-    for (uint64_t hash : old) {
-      if (hash == 0) continue;
-      size_t i = hash & mask;
-      while (slots_[i] != 0) i = (i + 1) & mask;
-      slots_[i] = hash;
-      ++size_;
+    for (size_t i = hash_ & mask;; i = (i + 1) & mask)
+      if (slots_[i].key == hash_ || slots_[i].key == 0) return slots_[i];
+  }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.size() * 2, Slot{});
+    size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.key == 0) continue;
+      size_t i = slot.key & mask;
+      while (slots_[i].key != 0) i = (i + 1) & mask;
+      slots_[i] = slot;
     }
   }
 
-  std::vector<uint64_t> slots_;
+  std::vector<Slot> slots_;
   size_t size_ = 0;
+  uint64_t hash_ = 0;  // of the key last looked up
 };
 
 std::string DelimiterName(char delimiter) {
@@ -104,10 +127,22 @@ std::unique_ptr<RowMapper> MakeMapper(const ImportRequest& request, const std::s
   return MakeRnaMapper(header, filter);
 }
 
+// Most imports change few entries (a monthly registry file, a re-run from cron), so an import first reads:
+// it compares each row with the directory in a read transaction, keeping only the rows that change, and then
+// takes the write lock only to write those, in one transaction. The server and other commands keep writing
+// meanwhile. When the changes would take more memory than kPendingBudget (a first import), it takes the write
+// lock there and writes the rest as it reads. Before writing, it checks that no other import has written to
+// the directory since it started reading; if one has, its comparisons are stale and the import starts again,
+// taking the write lock from the start (standard input cannot be read twice, so it always does).
+constexpr size_t kPendingBudget = 64u << 20;
+
+// Another import wrote to the directory while this one was comparing: start again.
+struct StaleComparison {};
+
 class Importer {
  public:
-  Importer(Db& db, const ImportRequest& request, ImportObserver& observer)
-      : db_(db), request_(request), observer_(observer) {}
+  Importer(Db& db, const ImportRequest& request, ImportObserver& observer, bool write_from_start)
+      : db_(db), request_(request), observer_(observer), write_from_start_(write_from_start) {}
 
   ImportSummary Run() {
     const auto started = std::chrono::steady_clock::now();
@@ -144,10 +179,13 @@ class Importer {
     encoding_ = reader->encoding();
 
     const Locator locator = Locator::Load(db_);
-    auto transaction = db_.Write();
-    const int64_t run_id = StartRun();
-    DirectoryWriter writer(db_);
-    KeySet seen;
+    writer_.emplace(db_);
+    if (write_from_start_ && !request_.dry_run) {
+      StartWriting();
+    } else {
+      reading_.emplace(db_.sql(), SQLite::TransactionBehavior::DEFERRED);
+      directory_version_ = DirectoryVersion();
+    }
     CsvRecord record;
     DirectoryEntry entry;
     const size_t columns = reader->header().size();
@@ -182,53 +220,140 @@ class Importer {
       }
       std::optional<Point> point;
       if (entry.lat && entry.lon) point = Point{*entry.lon, *entry.lat};
-      Location location = locator.Locate(point, entry.postcode);
+      const Location location = locator.Locate(point, entry.postcode);
       entry.neighbourhood_id = location.neighbourhood_id;
-      if (!seen.Insert(entry.registry_key)) ++summary_.duplicates;
-
-      const PreparedEntry prepared = Prepare(std::move(entry));
-      const bool wanted_if_new = prepared.entry.status == "active" || request_.include_inactive;
-      // Most rows of a first import are new: try the insert first, look the key up only when it is taken.
-      if (wanted_if_new && writer.InsertNew(prepared, run_id)) {
-        ++summary_.inserted;
-      } else if (std::optional<DirectoryWriter::Existing> existing =
-                     writer.Find(prepared.entry.kind, prepared.entry.registry_key);
-                 !existing) {
-        ++summary_.skipped;  // a closed shop or dissolved association the directory never listed
-        continue;
-      } else if (existing->content_hash == prepared.content_hash) {
-        ++summary_.unchanged;
-      } else {
-        writer.Update(existing->id, prepared, run_id);
-        if (existing->status == "active" && prepared.entry.status != "active")
-          ++summary_.closed;
-        else
-          ++summary_.updated;
-      }
-      if (prepared.entry.name.empty()) ++summary_.unnamed;
+      if (!keys_.Insert(entry.registry_key)) ++summary_.duplicates;
+      PreparedEntry prepared = Prepare(std::move(entry));
+      const bool unnamed = prepared.entry.name.empty();
+      if (!(writing_.has_value() ? Store(prepared) : Plan(std::move(prepared)))) continue;  // skipped
+      if (unnamed) ++summary_.unnamed;
       if (location.found()) ++summary_.located;
     }
     summary_.skipped += reader->filtered();
     summary_.read += reader->filtered();
     summary_.sha256 = reader->Sha256();
-    summary_.duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
-            .count();
-    observer_.OnProgress(
-        {summary_.read, reader->bytes_read(), reader->total_bytes(), summary_.duration_ms / 1000.0});
     if (request_.strict && summary_.rejected > 0)
       throw Error(fmt::format("{} row(s) rejected: nothing was imported (--strict)", summary_.rejected),
                   "see the reject report, fix the file and run the import again");
-    if (request_.dry_run) return summary_;  // the transaction rolls back
-    FinishRun(run_id);
-    transaction.commit();
-    summary_.run_id = run_id;
+    if (!request_.dry_run && !writing_.has_value()) StartWriting();
+    summary_.duration_ms = Elapsed(started);
+    if (!request_.dry_run) {
+      FinishRun();
+      writing_->commit();
+      summary_.run_id = run_id_;
+    }
+    observer_.OnProgress(
+        {summary_.read, reader->bytes_read(), reader->total_bytes(), summary_.duration_ms / 1000.0});
     return summary_;
   }
 
+  int64_t rejected() const { return summary_.rejected; }
+  /// Rejected rows already reported by an earlier, abandoned run over the same file: not reported again.
+  void SkipReportedRejects(int64_t count) { reported_rejects_ = count; }
+
  private:
+  enum class Outcome { kInserted, kUpdated, kClosed, kUnchanged, kSkipped };
+
+  struct Known {
+    uint64_t content_hash;
+    bool active;
+  };
+
+  static int64_t Elapsed(std::chrono::steady_clock::time_point started) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+        .count();
+  }
+
+  bool WantedIfNew(const PreparedEntry& p) const {
+    return p.entry.status == "active" || request_.include_inactive;
+  }
+
+  Outcome Classify(const std::optional<Known>& known, const PreparedEntry& p) const {
+    if (!known) return WantedIfNew(p) ? Outcome::kInserted : Outcome::kSkipped;
+    if (SameContent(known->content_hash, p.content_hash)) return Outcome::kUnchanged;
+    return known->active && p.entry.status != "active" ? Outcome::kClosed : Outcome::kUpdated;
+  }
+
+  // Counts the outcome; false when the row was skipped. Remembers what the run stored under the key.
+  bool Count(Outcome outcome, const PreparedEntry& p) {
+    switch (outcome) {
+      case Outcome::kInserted:
+        ++summary_.inserted;
+        break;
+      case Outcome::kUpdated:
+        ++summary_.updated;
+        break;
+      case Outcome::kClosed:
+        ++summary_.closed;
+        break;
+      case Outcome::kUnchanged:
+        ++summary_.unchanged;
+        break;
+      case Outcome::kSkipped:
+        ++summary_.skipped;
+        return false;
+    }
+    keys_.Set(p.entry.registry_key, p.content_hash, p.entry.status == "active");
+    return true;
+  }
+
+  // Reading phase: compares the row with what the directory (or this run) holds, and keeps it when it changes
+  // something. Returns false when it was skipped.
+  bool Plan(PreparedEntry&& p) {
+    std::optional<Known> known;
+    if (std::optional<RunKeys::Stored> stored = keys_.Get(p.entry.registry_key))
+      known = Known{stored->content_hash, stored->active};
+    else if (auto existing = writer_->Find(p.entry.kind, p.entry.registry_key))
+      known = Known{existing->content_hash, existing->status == "active"};
+    const Outcome outcome = Classify(known, p);
+    if (outcome == Outcome::kSkipped || outcome == Outcome::kUnchanged || request_.dry_run)
+      return Count(outcome, p);
+    keys_.Set(p.entry.registry_key, p.content_hash, p.entry.status == "active");
+    pending_bytes_ += sizeof(PreparedEntry) + p.search_text.size() * 2 + p.entry.description.size() +
+                      p.entry.name.size() + p.entry.address.size() + p.entry.activity_label.size();
+    pending_.push_back(std::move(p));
+    if (pending_bytes_ > kPendingBudget) StartWriting();
+    return true;
+  }
+
+  // Writing phase: writes the row unless the directory already holds it as it is. Returns false when it was
+  // skipped.
+  bool Store(const PreparedEntry& p) {
+    // Most rows of a first import are new: try the insert first, look the key up only when it is taken.
+    if (WantedIfNew(p) && writer_->InsertNew(p, run_id_)) return Count(Outcome::kInserted, p);
+    std::optional<DirectoryWriter::Existing> existing = writer_->Find(p.entry.kind, p.entry.registry_key);
+    std::optional<Known> known;
+    if (existing) known = Known{existing->content_hash, existing->status == "active"};
+    const Outcome outcome = Classify(known, p);
+    if (outcome == Outcome::kUpdated || outcome == Outcome::kClosed)
+      writer_->Update(existing->id, p, run_id_);
+    return Count(outcome, p);
+  }
+
+  // Ends the reading phase: takes the write lock, checks that the comparisons still hold, starts the run's
+  // record and writes the changes kept so far.
+  void StartWriting() {
+    const bool was_reading = reading_.has_value();
+    reading_.reset();  // ends the read transaction
+    writing_.emplace(db_.Write());
+    if (was_reading && DirectoryVersion() != directory_version_) {
+      writing_.reset();  // frees the write turn for the next attempt
+      throw StaleComparison{};
+    }
+    run_id_ = StartRun();
+    for (const PreparedEntry& p : pending_) Store(p);
+    pending_.clear();
+    pending_.shrink_to_fit();
+    pending_bytes_ = 0;
+  }
+
+  // Changes whenever an import writes to the directory (only imports do): the latest run's id.
+  int64_t DirectoryVersion() {
+    return db_.sql().execAndGet("SELECT coalesce(max(id), 0) FROM import_run").getInt64();
+  }
+
   void Reject(const CsvRecord& record, const std::string& reason) {
-    ++summary_.rejected;
+    if (++summary_.rejected <= reported_rejects_) return;
     // The report is UTF-8 whatever the file's encoding.
     std::string raw;
     if (encoding_ == Encoding::kWindows1252)
@@ -253,7 +378,7 @@ class Importer {
     return db_.sql().getLastInsertRowid();
   }
 
-  void FinishRun(int64_t run_id) {
+  void FinishRun() {
     SQLite::Statement update(db_.sql(), R"sql(
       UPDATE import_run SET sha256 = ?, duration_ms = ?, read = ?, inserted = ?, updated = ?, unchanged = ?,
         closed = ?, skipped = ?, rejected = ?, duplicates = ? WHERE id = ?)sql");
@@ -263,22 +388,40 @@ class Importer {
     for (int64_t count : {summary_.read, summary_.inserted, summary_.updated, summary_.unchanged,
                           summary_.closed, summary_.skipped, summary_.rejected, summary_.duplicates})
       update.bind(i++, count);
-    update.bind(i, run_id);
+    update.bind(i, run_id_);
     update.exec();
   }
 
   Db& db_;
   const ImportRequest& request_;
   ImportObserver& observer_;
+  const bool write_from_start_;
   ImportSummary summary_;
   Encoding encoding_ = Encoding::kUtf8;
+  int64_t reported_rejects_ = 0;
+  RunKeys keys_;
+  std::optional<DirectoryWriter> writer_;
+  std::optional<SQLite::Transaction> reading_;  // the reading phase's snapshot
+  int64_t directory_version_ = 0;               // DirectoryVersion() when reading began
+  std::vector<PreparedEntry> pending_;          // changes found while reading, not yet written
+  size_t pending_bytes_ = 0;
+  std::optional<WriteTransaction> writing_;  // from StartWriting() on
+  int64_t run_id_ = 0;
 };
 
 }  // namespace
 
 ImportSummary RunImport(Db& db, const ImportRequest& request, ImportObserver& observer) {
   try {
-    return Importer(db, request, observer).Run();
+    const bool rereadable = request.path != "-";
+    Importer importer(db, request, observer, !rereadable);
+    try {
+      return importer.Run();
+    } catch (const StaleComparison&) {
+      Importer again(db, request, observer, true);
+      again.SkipReportedRejects(importer.rejected());
+      return again.Run();
+    }
   } catch (const Error& e) {
     throw e.WithContext(
         fmt::format("importing '{}'", request.path == "-" ? "(standard input)" : request.path));

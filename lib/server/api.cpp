@@ -214,7 +214,8 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
         post.event_at = Text(body, "event_at");
         post.event_place = Text(body, "event_place");
       }
-      const PostOutcome outcome = CreatePost(c->db(), post, fmt::format("member:{}", caller->member.id));
+      const std::string actor = fmt::format("member:{}", caller->member.id);
+      const PostOutcome outcome = c->Write([&](Db& db) { return CreatePost(db, post, actor); });
       json out = ToJson(outcome);
       if (outcome.verdict == "held") {
         out["message"] = "en attente de modération";
@@ -253,7 +254,7 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
             throw NotFoundError(fmt::format("unknown post '{}'", post.id));
         }
       }
-      const ReportOutcome outcome = AddReport(c->db(), report);
+      const ReportOutcome outcome = c->Write([&](Db& db) { return AddReport(db, report); });
       // The reporter learns that the report was received, not how the case stands.
       SendJson(res, {{"report", outcome.report_id}, {"status", "received"}}, 201);
     });
@@ -294,7 +295,8 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
       g.postcode = Text(body, "postcode");
       g.lat = Number(body, "lat");
       g.lon = Number(body, "lon");
-      const AddedGrievance added = AddGrievance(c->db(), g, fmt::format("member:{}", caller->member.id));
+      const std::string actor = fmt::format("member:{}", caller->member.id);
+      const AddedGrievance added = c->Write([&](Db& db) { return AddGrievance(db, g, actor); });
       SendJson(res, {{"grievance", ToJson(added.grievance, true)}, {"warnings", added.warnings}}, 201);
     });
   });
@@ -333,16 +335,17 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
       const std::string name = Text(body, "display_name", true);
       const std::string email = Text(body, "email");
       NewToken token;
-      Db& db = c->db();
-      if (!email.empty()) {
-        // Never tell an anonymous caller who is a member.
-        SQLite::Statement taken(db.sql(), "SELECT 1 FROM member WHERE email = ? COLLATE NOCASE");
-        taken.bind(1, email);
-        if (taken.executeStep())
-          throw Error("this e-mail address cannot be used to join", "join without it, or give another one");
-      }
-      const Member member = RedeemInvitation(db, code, name, email, [&](const Member& m) {
-        token = InsertToken(db, m.id, "join", std::nullopt, fmt::format("member:{}", m.id));
+      const Member member = c->Write([&](Db& db) {
+        if (!email.empty()) {
+          // Never tell an anonymous caller who is a member.
+          SQLite::Statement taken(db.sql(), "SELECT 1 FROM member WHERE email = ? COLLATE NOCASE");
+          taken.bind(1, email);
+          if (taken.executeStep())
+            throw Error("this e-mail address cannot be used to join", "join without it, or give another one");
+        }
+        return RedeemInvitation(db, code, name, email, [&](const Member& m) {
+          token = InsertToken(db, m.id, "join", std::nullopt, fmt::format("member:{}", m.id));
+        });
       });
       SendJson(res,
                {{"member",

@@ -14,6 +14,7 @@
 
 #include "lib/auth/token.h"
 #include "lib/server/server.h"
+#include "lib/store/batch_writer.h"
 #include "lib/store/db.h"
 
 namespace voisinage {
@@ -42,8 +43,15 @@ struct ServerContext {
   RateLimiter per_client;
   RateLimiter per_token;
 
-  /// This thread's connection to the database (opened on first use, kept for the thread's life).
+  /// This thread's connection to the database (opened on first use, kept for the thread's life): for reading.
   Db& db();
+  /// Every write goes through the batch writer (group commit): `Write([&](Db& db) { return AddPost(db, ...);
+  /// })`.
+  template <typename Work>
+  auto Write(Work&& work) {
+    return writer->Run(std::forward<Work>(work));
+  }
+  std::unique_ptr<BatchWriter> writer;  ///< set by Server::Start()
 };
 
 /// A JSON body, 200 unless told otherwise.

@@ -336,7 +336,8 @@ void RegisterOpen311(httplib::Server& http, ServerContext& context) {
       g.channel = "app";
       AddedGrievance result;
       try {
-        result = AddGrievance(c->db(), g, fmt::format("member:{}", caller->member.id));
+        const std::string actor = fmt::format("member:{}", caller->member.id);
+        result = c->Write([&](Db& db) { return AddGrievance(db, g, actor); });
       } catch (const NotFoundError&) {
         throw;
       } catch (const Error& e) {

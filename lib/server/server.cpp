@@ -239,8 +239,8 @@ Server::~Server() {
 void Server::Start() {
   State& s = *state_;
   const ServeOptions& o = s.context.options;
-  // Open once now: a missing or foreign file is reported before the port is taken.
-  Db::Open(o.db_path, OpenMode::kExisting, o.busy_timeout_ms);
+  // Opened now: a missing or foreign file is reported before the port is taken.
+  s.context.writer = std::make_unique<BatchWriter>(o.db_path, o.busy_timeout_ms);
   httplib::Server& http = s.http;
   const size_t threads = static_cast<size_t>(std::max(1, o.threads));
   http.new_task_queue = [threads] { return new ConnectionThreads(threads); };

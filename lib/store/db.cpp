@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include <SQLiteCpp/Backup.h>
 
@@ -37,29 +39,63 @@ enum class FileKind { kMissing, kEmpty, kSqlite, kOther };
 // any other means releases every POSIX lock the process holds on it (SQLite's "How To Corrupt", 2.2): another
 // process closing the database would then believe it is the last user and delete the WAL under our
 // connections. The server opens one connection per thread, so Inspect() must not read a file already open.
+using FileKey = std::pair<dev_t, ino_t>;
 std::mutex open_files_mutex;
-std::map<std::pair<dev_t, ino_t>, int> open_files;  // connections open on each file; guarded by the mutex
+std::map<FileKey, std::weak_ptr<OpenFile>> open_files;  // guarded by the mutex
 
 bool AlreadyOpenHere(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return false;
   std::lock_guard lock(open_files_mutex);
-  return open_files.count({st.st_dev, st.st_ino}) > 0;
+  auto it = open_files.find({st.st_dev, st.st_ino});
+  return it != open_files.end() && !it->second.expired();
 }
 
-// Counts a connection on the file until the returned mark is released (with the Db holding it).
-std::shared_ptr<void> MarkOpen(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return nullptr;
-  const std::pair<dev_t, ino_t> key{st.st_dev, st.st_ino};
-  {
+}  // namespace
+
+/// What the connections of this process to one file share: the file counts as open here while one of them
+/// holds it, and they take their write turns one at a time.
+struct OpenFile {
+  explicit OpenFile(FileKey k) : key(k) {}
+  ~OpenFile() {
     std::lock_guard lock(open_files_mutex);
-    ++open_files[key];
+    auto it = open_files.find(key);
+    if (it != open_files.end() && it->second.expired()) open_files.erase(it);
   }
-  return std::shared_ptr<void>(nullptr, [key](void*) {
-    std::lock_guard lock(open_files_mutex);
-    if (--open_files[key] == 0) open_files.erase(key);
-  });
+  FileKey key;
+  std::timed_mutex write_turn;
+};
+
+namespace {
+
+std::shared_ptr<OpenFile> MarkOpen(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::make_shared<OpenFile>(FileKey{});
+  const FileKey key{st.st_dev, st.st_ino};
+  std::lock_guard lock(open_files_mutex);
+  std::weak_ptr<OpenFile>& slot = open_files[key];
+  std::shared_ptr<OpenFile> file = slot.lock();
+  if (!file) {
+    file = std::make_shared<OpenFile>(key);
+    slot = file;
+  }
+  return file;
+}
+
+// SQLite's own busy handler sleeps longer and longer, up to 100 ms between attempts, so that a writer often
+// sleeps through the moment the lock is free; this one tries again every millisecond until the timeout.
+int BusyWait(void* timeout_ms, int attempts) {
+  thread_local std::chrono::steady_clock::time_point started;
+  const auto now = std::chrono::steady_clock::now();
+  if (attempts == 0) started = now;
+  if (now - started >= std::chrono::milliseconds(reinterpret_cast<intptr_t>(timeout_ms))) return 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 1;
+}
+
+void SetBusyTimeout(SQLite::Database& sql, int busy_timeout_ms) {
+  sqlite3_busy_handler(sql.getHandle(), BusyWait,
+                       reinterpret_cast<void*>(static_cast<intptr_t>(busy_timeout_ms)));
 }
 
 FileKind Inspect(const std::string& path) {
@@ -88,7 +124,7 @@ void CreateEmptyFile(const std::string& path) {
 }
 
 void Configure(SQLite::Database& sql, int busy_timeout_ms) {
-  sql.setBusyTimeout(busy_timeout_ms);
+  SetBusyTimeout(sql, busy_timeout_ms);
   sql.exec("PRAGMA foreign_keys = ON");
   sql.exec("PRAGMA synchronous = NORMAL");  // safe in WAL mode: a crash never corrupts, at worst loses the
                                             // last commit
@@ -136,7 +172,7 @@ Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
 
   // A connection is only ever used by one thread at a time: SQLite's own mutexes would only cost time.
   auto sql = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
-  sql->setBusyTimeout(busy_timeout_ms);
+  SetBusyTimeout(*sql, busy_timeout_ms);
   const int version = CheckIdentity(*sql, path, mode);  // before anything writes to the file
   const bool blank = version < 0;
 
@@ -147,27 +183,61 @@ Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
   Configure(*sql, busy_timeout_ms);
   ApplyMigrations(*sql);
   Db db(std::move(sql), path, blank, busy_timeout_ms, std::max(version, 0));
-  db.open_mark_ = MarkOpen(path);
+  db.file_ = MarkOpen(path);
   return db;
 }
 
 Db Db::OpenCopyInMemory(const std::string& path, int busy_timeout_ms) {
   RequireVoisinageFile(path, Inspect(path));
   SQLite::Database disk(path, SQLite::OPEN_READONLY);
-  disk.setBusyTimeout(busy_timeout_ms);
+  SetBusyTimeout(disk, busy_timeout_ms);
   const int version = CheckIdentity(disk, path, OpenMode::kExisting);
   auto sql = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   SQLite::Backup(*sql, disk).executeStep(-1);
   Configure(*sql, busy_timeout_ms);
   ApplyMigrations(*sql);
-  return Db(std::move(sql), path, false, busy_timeout_ms, version);
+  Db db(std::move(sql), path, false, busy_timeout_ms, version);
+  db.file_ = std::make_shared<OpenFile>(FileKey{});
+  return db;
 }
 
 Db Db::OpenInMemory() {
   auto sql = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   Configure(*sql, kDefaultBusyTimeoutMs);
   ApplyMigrations(*sql);
-  return Db(std::move(sql), ":memory:", true, kDefaultBusyTimeoutMs, 0);
+  Db db(std::move(sql), ":memory:", true, kDefaultBusyTimeoutMs, 0);
+  db.file_ = std::make_shared<OpenFile>(FileKey{});
+  return db;
+}
+
+WriteTransaction::WriteTransaction(Db& db, std::unique_lock<std::timed_mutex> turn)
+    : turn_(std::move(turn)), db_(&db), depth_(db.write_depth_ + 1) {
+  db.sql().exec(depth_ == 1 ? std::string("BEGIN IMMEDIATE") : fmt::format("SAVEPOINT w{}", depth_));
+  ++db.write_depth_;
+}
+
+WriteTransaction::~WriteTransaction() {
+  if (db_ == nullptr) return;
+  --db_->write_depth_;
+  try {
+    db_->sql().exec(depth_ == 1 ? std::string("ROLLBACK")
+                                : fmt::format("ROLLBACK TO w{0}; RELEASE w{0}", depth_));
+  } catch (const SQLite::Exception&) {  // SQLite has already rolled back (a full disk, an I/O error)
+  }
+}
+
+void WriteTransaction::commit() {
+  if (db_ == nullptr) throw SQLite::Exception("the transaction has already ended", SQLITE_MISUSE);
+  db_->sql().exec(depth_ == 1 ? std::string("COMMIT") : fmt::format("RELEASE w{}", depth_));
+  --db_->write_depth_;
+  db_ = nullptr;
+}
+
+WriteTransaction Db::Write() {
+  if (write_depth_ > 0) return WriteTransaction(*this, {});
+  std::unique_lock turn(file_->write_turn, std::chrono::milliseconds(busy_timeout_ms_));
+  if (!turn.owns_lock()) throw SQLite::Exception("database is locked", SQLITE_BUSY);
+  return WriteTransaction(*this, std::move(turn));
 }
 
 Error DescribeSqliteError(const SQLite::Exception& e, const std::string& db_path, int busy_timeout_ms) {

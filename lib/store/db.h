@@ -1,7 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -21,6 +23,31 @@ std::string ResolveDbPath(const std::string& explicit_path);
 enum class OpenMode {
   kExisting,  ///< the file must exist and be a voisinage database
   kCreate,    ///< create the file if it does not exist (or is an empty SQLite file)
+};
+
+struct OpenFile;
+
+class Db;
+
+/// A write transaction: BEGIN IMMEDIATE, rolled back unless committed. It also holds this process's write
+/// turn on the file, so that the threads of one process (the server's) queue on a mutex and are woken as soon
+/// as the turn is free, instead of polling SQLite's lock; only one of them at a time waits for other
+/// processes. Begun while the same Db already has one open, it is a savepoint inside it: the server's writer
+/// runs many requests' writes in one transaction, each undone alone when it fails.
+class WriteTransaction {
+ public:
+  WriteTransaction(WriteTransaction&& other) noexcept
+      : turn_(std::move(other.turn_)), db_(std::exchange(other.db_, nullptr)), depth_(other.depth_) {}
+  WriteTransaction& operator=(WriteTransaction&&) = delete;
+  ~WriteTransaction();
+  void commit();
+
+ private:
+  friend class Db;
+  WriteTransaction(Db& db, std::unique_lock<std::timed_mutex> turn);
+  std::unique_lock<std::timed_mutex> turn_;  // released after the transaction has ended; none for a savepoint
+  Db* db_;                                   // null once committed or rolled back
+  int depth_;                                // 1 for the transaction, 2... for savepoints
 };
 
 /// An open voisinage database: WAL, foreign keys on, a busy timeout, the schema migrated to the latest
@@ -50,8 +77,11 @@ class Db {
   /// The database's secret key once read (lib/store/secret.cpp): the server reads it once per connection.
   std::vector<unsigned char>& secret_key_cache() { return secret_key_cache_; }
 
-  /// Begins a write transaction (BEGIN IMMEDIATE): rolled back unless committed.
-  SQLite::Transaction Write() { return SQLite::Transaction(*sql_, SQLite::TransactionBehavior::IMMEDIATE); }
+  /// Begins a write transaction, or a savepoint inside the open one (see WriteTransaction). Throws
+  /// SQLite::Exception (SQLITE_BUSY) when the write turn is not free within the busy timeout.
+  WriteTransaction Write();
+  /// True while a WriteTransaction of this Db is open.
+  bool writing() const { return write_depth_ > 0; }
 
  private:
   Db(std::unique_ptr<SQLite::Database> sql, std::string path, bool created, int busy_timeout_ms,
@@ -63,13 +93,15 @@ class Db {
         opened_schema_version_(opened_version) {}
 
   // Destroyed after sql_: the file counts as open here until the connection is closed (db.cpp).
-  std::shared_ptr<void> open_mark_;
+  std::shared_ptr<OpenFile> file_;
   std::unique_ptr<SQLite::Database> sql_;
   std::string path_;
   bool created_ = false;
   int busy_timeout_ms_ = kDefaultBusyTimeoutMs;
   int opened_schema_version_ = 0;
   std::vector<unsigned char> secret_key_cache_;
+  int write_depth_ = 0;  // open WriteTransactions
+  friend class WriteTransaction;
 };
 
 /// Turns a SQLite exception raised while working on `db_path` into an Error a user can act on
