@@ -104,17 +104,17 @@ Caller Authenticate(Db& db, const std::string& secret) {
     throw AuthError("missing_token", "this needs a token: send 'Authorization: Bearer <token>'");
   if (!secret.starts_with(kTokenPrefix) || secret.size() > 64)
     throw AuthError("invalid_token", "the token is not valid");
-  SQLite::Statement query(db.sql(), R"sql(
+  CachedStatement query = db.Prepare(R"sql(
     SELECT t.id, t.member_id, t.revoked_at IS NOT NULL, t.expires_at IS NOT NULL AND t.expires_at <= ?
     FROM api_token t WHERE t.token_hash = ?)sql");
-  query.bind(1, NowIso());
-  query.bind(2, KeyedHash(db, secret));
-  if (!query.executeStep()) throw AuthError("invalid_token", "the token is not valid");
-  if (query.getColumn(2).getInt()) throw AuthError("token_revoked", "the token has been revoked");
-  if (query.getColumn(3).getInt()) throw AuthError("token_expired", "the token has expired");
+  query->bind(1, NowIso());
+  query->bind(2, KeyedHash(db, secret));
+  if (!query->executeStep()) throw AuthError("invalid_token", "the token is not valid");
+  if (query->getColumn(2).getInt()) throw AuthError("token_revoked", "the token has been revoked");
+  if (query->getColumn(3).getInt()) throw AuthError("token_expired", "the token has expired");
   Caller caller;
-  caller.token_id = query.getColumn(0).getInt64();
-  caller.member = FindMember(db, std::to_string(query.getColumn(1).getInt64()));
+  caller.token_id = query->getColumn(0).getInt64();
+  caller.member = FindMember(db, std::to_string(query->getColumn(1).getInt64()));
   if (!caller.member.removed_at.empty())
     throw AuthError("member_removed", "this member's account has been removed", true);
   caller.restriction = ActiveRestriction(db, caller.member.id);

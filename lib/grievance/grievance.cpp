@@ -176,10 +176,10 @@ int64_t FindGrievanceId(Db& db, const std::string& reference) {
 }
 
 Grievance ReadGrievance(Db& db, int64_t id) {
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE g.id = ?");
-  query.bind(1, id);
-  if (!query.executeStep()) Fail("no grievance with id {}", id);
-  return Read(query);
+  CachedStatement query = db.Prepare(std::string(kSelect) + " WHERE g.id = ?");
+  query->bind(1, id);
+  if (!query->executeStep()) Fail("no grievance with id {}", id);
+  return Read(*query);
 }
 
 void ValidateStatus(const std::string& status) {
@@ -216,18 +216,18 @@ std::string EventTime(Db& db, const std::string& at, const std::string& not_befo
 void InsertEvent(Db& db, int64_t grievance_id, const std::string& at, const std::string& actor,
                  const std::string& kind, const std::string& old_status, const std::string& new_status,
                  const std::string& note, bool is_public) {
-  SQLite::Statement insert(db.sql(), R"sql(
+  CachedStatement insert = db.Prepare(R"sql(
     INSERT INTO grievance_event (grievance_id, at, actor, kind, old_status, new_status, note, public)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?))sql");
-  insert.bind(1, grievance_id);
-  insert.bind(2, at);
-  insert.bind(3, actor);
-  insert.bind(4, kind);
-  insert.bind(5, old_status);
-  insert.bind(6, new_status);
-  insert.bind(7, note);
-  insert.bind(8, is_public ? 1 : 0);
-  insert.exec();
+  insert->bind(1, grievance_id);
+  insert->bind(2, at);
+  insert->bind(3, actor);
+  insert->bind(4, kind);
+  insert->bind(5, old_status);
+  insert->bind(6, new_status);
+  insert->bind(7, note);
+  insert->bind(8, is_public ? 1 : 0);
+  insert->exec();
 }
 
 // Writes a status change and the dates derived from it: acknowledged when it first leaves "new"; resolved
@@ -289,13 +289,13 @@ void ValidateText(const std::string& what, const std::string& text, size_t max_c
 }
 
 int64_t RequireCategory(Db& db, const std::string& code) {
-  SQLite::Statement find(db.sql(), "SELECT id, active FROM grievance_category WHERE code = ?");
-  find.bind(1, code);
-  if (find.executeStep()) {
-    if (find.getColumn(1).getInt() == 0)
+  CachedStatement find = db.Prepare("SELECT id, active FROM grievance_category WHERE code = ?");
+  find->bind(1, code);
+  if (find->executeStep()) {
+    if (find->getColumn(1).getInt() == 0)
       throw Error(fmt::format("category '{}' is no longer in use", code),
                   "it was removed from the town file; see 'voisinage grievance categories'");
-    return find.getColumn(0).getInt64();
+    return find->getColumn(0).getInt64();
   }
   std::vector<std::string> codes;
   SQLite::Statement all(db.sql(), "SELECT code FROM grievance_category WHERE active ORDER BY code");
@@ -349,46 +349,46 @@ AddedGrievance AddGrievance(Db& db, const NewGrievance& in, const std::string& a
     reporter_id = reporter.id;
   }
 
-  SQLite::Statement next(db.sql(), "SELECT coalesce(max(seq), 0) + 1 FROM grievance WHERE year = ?");
-  next.bind(1, year);
-  next.executeStep();
-  const int64_t seq = next.getColumn(0).getInt64();
+  CachedStatement next = db.Prepare("SELECT coalesce(max(seq), 0) + 1 FROM grievance WHERE year = ?");
+  next->bind(1, year);
+  next->executeStep();
+  const int64_t seq = next->getColumn(0).getInt64();
 
-  SQLite::Statement insert(db.sql(), R"sql(
+  CachedStatement insert = db.Prepare(R"sql(
     INSERT INTO grievance (reference, year, seq, category_id, title, description, address, postcode, lat, lon,
                            neighbourhood_id, reporter_id, contact_name, contact_email, contact_phone, channel,
                            service, public, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT service FROM grievance_category WHERE id = ?4),
             ?, ?, ?))sql");
   int i = 1;
-  insert.bind(i++, FormatReference(year, seq));
-  insert.bind(i++, year);
-  insert.bind(i++, seq);
-  insert.bind(i++, category_id);
-  insert.bind(i++, in.title);
-  insert.bind(i++, in.description);
-  insert.bind(i++, in.address);
-  insert.bind(i++, in.postcode);
-  in.lat ? insert.bind(i++, *in.lat) : insert.bind(i++);
-  in.lon ? insert.bind(i++, *in.lon) : insert.bind(i++);
-  location.found() ? insert.bind(i++, location.neighbourhood_id) : insert.bind(i++);
-  reporter_id ? insert.bind(i++, reporter_id) : insert.bind(i++);
-  insert.bind(i++, in.contact_name);
-  insert.bind(i++, in.contact_email);
-  insert.bind(i++, phone);
-  insert.bind(i++, in.channel);
-  insert.bind(17, in.is_public ? 1 : 0);
-  insert.bind(18, created_at);
-  insert.bind(19, created_at);
-  insert.exec();
+  insert->bind(i++, FormatReference(year, seq));
+  insert->bind(i++, year);
+  insert->bind(i++, seq);
+  insert->bind(i++, category_id);
+  insert->bind(i++, in.title);
+  insert->bind(i++, in.description);
+  insert->bind(i++, in.address);
+  insert->bind(i++, in.postcode);
+  in.lat ? insert->bind(i++, *in.lat) : insert->bind(i++);
+  in.lon ? insert->bind(i++, *in.lon) : insert->bind(i++);
+  location.found() ? insert->bind(i++, location.neighbourhood_id) : insert->bind(i++);
+  reporter_id ? insert->bind(i++, reporter_id) : insert->bind(i++);
+  insert->bind(i++, in.contact_name);
+  insert->bind(i++, in.contact_email);
+  insert->bind(i++, phone);
+  insert->bind(i++, in.channel);
+  insert->bind(17, in.is_public ? 1 : 0);
+  insert->bind(18, created_at);
+  insert->bind(19, created_at);
+  insert->exec();
   const int64_t id = db.sql().getLastInsertRowid();
   InsertEvent(db, id, created_at, actor, "created", "", "new", "", true);
   if (reporter_id) {
-    SQLite::Statement follow(db.sql(), "INSERT INTO grievance_follower VALUES (?, ?, ?)");
-    follow.bind(1, id);
-    follow.bind(2, reporter_id);
-    follow.bind(3, created_at);
-    follow.exec();
+    CachedStatement follow = db.Prepare("INSERT INTO grievance_follower VALUES (?, ?, ?)");
+    follow->bind(1, id);
+    follow->bind(2, reporter_id);
+    follow->bind(3, created_at);
+    follow->exec();
   }
   added.grievance = ReadGrievance(db, id);
   transaction.commit();

@@ -86,12 +86,12 @@ std::string ApplyWordRules(Db& db, std::string& title, std::string& body, PostOu
 }  // namespace
 
 std::string ActiveRestriction(Db& db, int64_t member_id) {
-  SQLite::Statement query(db.sql(), R"sql(
+  CachedStatement query = db.Prepare(R"sql(
     SELECT kind FROM restriction WHERE member_id = ? AND lifted_at IS NULL AND kind != 'warning'
       AND (until IS NULL OR until > ?) ORDER BY kind = 'ban' DESC, kind = 'suspension' DESC LIMIT 1)sql");
-  query.bind(1, member_id);
-  query.bind(2, NowIso());
-  return query.executeStep() ? query.getColumn(0).getString() : "";
+  query->bind(1, member_id);
+  query->bind(2, NowIso());
+  return query->executeStep() ? query->getColumn(0).getString() : "";
 }
 
 void WritePostStatus(Db& db, int64_t id, const std::string& status) {
@@ -236,15 +236,15 @@ std::vector<Post> ListPosts(Db& db, const PostFilter& filter) {
   }
   if (filter.before_id) sql += " AND p.id < :before";
   sql += " ORDER BY p.id DESC LIMIT :limit";
-  SQLite::Statement query(db.sql(), sql);
-  if (neighbourhood_id) query.bind(":neighbourhood", neighbourhood_id);
-  if (author_id) query.bind(":author", author_id);
-  if (!filter.status.empty()) query.bind(":status", filter.status);
-  if (!filter.kind.empty()) query.bind(":kind", filter.kind);
-  if (filter.before_id) query.bind(":before", filter.before_id);
-  query.bind(":limit", filter.limit);
+  CachedStatement query = db.Prepare(sql);
+  if (neighbourhood_id) query->bind(":neighbourhood", neighbourhood_id);
+  if (author_id) query->bind(":author", author_id);
+  if (!filter.status.empty()) query->bind(":status", filter.status);
+  if (!filter.kind.empty()) query->bind(":kind", filter.kind);
+  if (filter.before_id) query->bind(":before", filter.before_id);
+  query->bind(":limit", filter.limit);
   std::vector<Post> posts;
-  while (query.executeStep()) posts.push_back(Read(query));
+  while (query->executeStep()) posts.push_back(Read(*query));
   return posts;
 }
 

@@ -280,8 +280,10 @@ std::optional<DirectoryWriter::Existing> DirectoryWriter::Find(const std::string
   find_.bindNoCopy(1, kind);
   find_.bindNoCopy(2, key);
   if (!find_.executeStep()) return std::nullopt;
-  return Existing{find_.getColumn(0).getInt64(), static_cast<uint64_t>(find_.getColumn(1).getInt64()),
-                  find_.getColumn(2).getString()};
+  Existing existing{find_.getColumn(0).getInt64(), static_cast<uint64_t>(find_.getColumn(1).getInt64()),
+                    find_.getColumn(2).getString()};
+  find_.reset();  // a statement left on a row would keep the import's read snapshot open
+  return existing;
 }
 
 void DirectoryWriter::Bind(SQLite::Statement& s, const PreparedEntry& prepared, int64_t import_id) {

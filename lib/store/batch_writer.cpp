@@ -69,7 +69,9 @@ void BatchWriter::Commit(std::deque<Task*>& batch) {
     auto transaction = db_.Write();
     for (Task* task : batch) {
       try {
+        auto savepoint = db_.Write();
         task->work(db_);
+        savepoint.commit();
       } catch (...) {
         task->error = std::current_exception();
       }

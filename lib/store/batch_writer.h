@@ -18,11 +18,12 @@
 namespace voisinage {
 
 /// Runs write work submitted by many threads on one connection, several pieces of work to a transaction.
-/// Each piece runs in its own savepoint (a library function's own Write() becomes one): when it throws, only
-/// its writes are undone and the exception reaches the thread that submitted it; the others are committed.
-/// Run() returns once the transaction holding the work is committed, so a write it reports is on disk (as far
-/// as `PRAGMA synchronous` says). One transaction for many requests writes each touched page to the WAL once
-/// instead of once a request: the server's writes go from about a thousand to many thousands a second.
+/// Each piece runs in its own savepoint (a library function's own Write() nests one more): when it throws,
+/// only its writes are undone and the exception reaches the thread that submitted it; the others are
+/// committed. Run() returns once the transaction holding the work is committed, so a write it reports is on
+/// disk (as far as `PRAGMA synchronous` says). One transaction for many requests writes each touched page to
+/// the WAL once instead of once a request: the server's writes go from about a thousand to many thousands a
+/// second.
 ///
 /// Between two transactions the writer leaves the lock free for `pause` (2 ms by default), so that another
 /// process's writer, which tries every millisecond (db.cpp), always gets its turn under heavy traffic.

@@ -166,6 +166,9 @@ void RequireVoisinageFile(const std::string& path, FileKind kind) {
 }  // namespace
 
 Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
+  // SQLite counts its memory under a global mutex by default: the server's threads would queue on it.
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;
   FileKind kind = Inspect(path);
   if (mode != OpenMode::kCreate || kind == FileKind::kOther) RequireVoisinageFile(path, kind);
   if (kind == FileKind::kMissing) CreateEmptyFile(path);
@@ -231,6 +234,24 @@ void WriteTransaction::commit() {
   db_->sql().exec(depth_ == 1 ? std::string("COMMIT") : fmt::format("RELEASE w{}", depth_));
   --db_->write_depth_;
   db_ = nullptr;
+}
+
+CachedStatement::~CachedStatement() {
+  if (in_use_ == nullptr) return;
+  try {
+    statement_->reset();
+  } catch (const SQLite::Exception&) {  // reset repeats the last step's error, already reported
+  }
+  statement_->clearBindings();
+  *in_use_ = false;
+}
+
+CachedStatement Db::Prepare(const std::string& sql) {
+  CacheSlot& slot = statements_[sql];
+  if (slot.in_use) return CachedStatement(std::make_unique<SQLite::Statement>(*sql_, sql));
+  if (!slot.statement) slot.statement = std::make_unique<SQLite::Statement>(*sql_, sql);
+  slot.in_use = true;
+  return CachedStatement(*slot.statement, slot.in_use);
 }
 
 WriteTransaction Db::Write() {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,29 @@ class WriteTransaction {
   int depth_;                                // 1 for the transaction, 2... for savepoints
 };
 
+/// A statement from the connection's cache (Db::Prepare), to bind and step like any SQLite::Statement. It is
+/// reset and unbound when released, so that it never keeps a read snapshot open.
+class CachedStatement {
+ public:
+  CachedStatement(CachedStatement&& other) noexcept
+      : statement_(other.statement_),
+        in_use_(std::exchange(other.in_use_, nullptr)),
+        owned_(std::move(other.owned_)) {}
+  CachedStatement& operator=(CachedStatement&&) = delete;
+  ~CachedStatement();
+  SQLite::Statement& operator*() { return *statement_; }
+  SQLite::Statement* operator->() { return statement_; }
+
+ private:
+  friend class Db;
+  CachedStatement(SQLite::Statement& statement, bool& in_use) : statement_(&statement), in_use_(&in_use) {}
+  explicit CachedStatement(std::unique_ptr<SQLite::Statement> owned)
+      : statement_(owned.get()), in_use_(nullptr), owned_(std::move(owned)) {}
+  SQLite::Statement* statement_;
+  bool* in_use_;                              // the cache slot's flag, null when not from the cache
+  std::unique_ptr<SQLite::Statement> owned_;  // a fresh statement when the cached one was in use
+};
+
 /// An open voisinage database: WAL, foreign keys on, a busy timeout, the schema migrated to the latest
 /// version. Every write transaction starts with BEGIN IMMEDIATE (see Write()) so that concurrent writers
 /// queue on the busy timeout instead of failing.
@@ -80,6 +104,10 @@ class Db {
   /// Begins a write transaction, or a savepoint inside the open one (see WriteTransaction). Throws
   /// SQLite::Exception (SQLITE_BUSY) when the write turn is not free within the busy timeout.
   WriteTransaction Write();
+  /// The statement for `sql`, prepared once per connection: parsing SQL costs more than running most of the
+  /// queries of a request. Used while another use of the same text is in progress, it prepares a fresh one.
+  CachedStatement Prepare(const std::string& sql);
+
   /// True while a WriteTransaction of this Db is open.
   bool writing() const { return write_depth_ > 0; }
 
@@ -101,6 +129,11 @@ class Db {
   int opened_schema_version_ = 0;
   std::vector<unsigned char> secret_key_cache_;
   int write_depth_ = 0;  // open WriteTransactions
+  struct CacheSlot {
+    std::unique_ptr<SQLite::Statement> statement;
+    bool in_use = false;
+  };
+  std::unordered_map<std::string, CacheSlot> statements_;  // finalised before sql_ is closed
   friend class WriteTransaction;
 };
 

@@ -33,11 +33,11 @@ Member Read(SQLite::Statement& row) {
 }
 
 Member FindById(Db& db, int64_t id) {
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE m.id = ?");
-  query.bind(1, id);
-  if (!query.executeStep())
+  CachedStatement query = db.Prepare(std::string(kSelect) + " WHERE m.id = ?");
+  query->bind(1, id);
+  if (!query->executeStep())
     throw NotFoundError(fmt::format("unknown member '#{}'", id), "list them with 'voisinage member list'");
-  return Read(query);
+  return Read(*query);
 }
 
 }  // namespace
@@ -105,12 +105,12 @@ Member FindMember(Db& db, const std::string& ref) {
   int64_t id = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
   if (!digits.empty() && ec == std::errc() && end == digits.data() + digits.size()) return FindById(db, id);
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE m.email = ? COLLATE NOCASE");
-  query.bind(1, ref);
-  if (!query.executeStep())
+  CachedStatement query = db.Prepare(std::string(kSelect) + " WHERE m.email = ? COLLATE NOCASE");
+  query->bind(1, ref);
+  if (!query->executeStep())
     throw NotFoundError(fmt::format("unknown member '{}'", ref),
                         "give a member id or e-mail; see 'voisinage member list'");
-  return Read(query);
+  return Read(*query);
 }
 
 Member SetMemberRole(Db& db, const std::string& ref, const std::string& role) {

@@ -151,12 +151,12 @@ Neighbourhood ResolveNeighbourhood(Db& db, const std::string& slug) {
 }
 
 NeighbourhoodKey ResolveNeighbourhoodKey(Db& db, const std::string& slug) {
-  SQLite::Statement query(db.sql(), R"sql(
+  CachedStatement query = db.Prepare(R"sql(
     SELECT coalesce(m.id, n.id), coalesce(m.slug, n.slug), coalesce(m.archived_at, n.archived_at) IS NOT NULL
     FROM neighbourhood n LEFT JOIN neighbourhood m ON m.id = n.merged_into_id WHERE n.slug = ?)sql");
-  query.bind(1, slug);
-  if (!query.executeStep()) ResolveNeighbourhood(db, slug);  // throws the full message, with suggestions
-  return {query.getColumn(0).getInt64(), query.getColumn(1).getString(), query.getColumn(2).getInt() != 0};
+  query->bind(1, slug);
+  if (!query->executeStep()) ResolveNeighbourhood(db, slug);  // throws the full message, with suggestions
+  return {query->getColumn(0).getInt64(), query->getColumn(1).getString(), query->getColumn(2).getInt() != 0};
 }
 
 Neighbourhood ResolveActiveNeighbourhood(Db& db, const std::string& slug) {

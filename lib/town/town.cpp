@@ -11,21 +11,20 @@ namespace voisinage {
 using nlohmann::json;
 
 std::optional<Town> FindTown(Db& db) {
-  SQLite::Statement query(
-      db.sql(),
+  CachedStatement query = db.Prepare(
       "SELECT name, insee, postcodes, timezone, url, auto_hide_score, auto_hide_reporters, "
       "created_at, updated_at FROM town WHERE id = 1");
-  if (!query.executeStep()) return std::nullopt;
+  if (!query->executeStep()) return std::nullopt;
   Town town;
-  town.identity.name = query.getColumn(0).getString();
-  town.identity.insee = query.getColumn(1).getString();
-  town.identity.postcodes = json::parse(query.getColumn(2).getString()).get<std::vector<std::string>>();
-  town.identity.timezone = query.getColumn(3).getString();
-  town.identity.url = query.getColumn(4).getString();
-  if (!query.getColumn(5).isNull()) town.auto_hide_score = query.getColumn(5).getDouble();
-  if (!query.getColumn(6).isNull()) town.auto_hide_reporters = query.getColumn(6).getInt();
-  town.created_at = query.getColumn(7).getString();
-  town.updated_at = query.getColumn(8).getString();
+  town.identity.name = query->getColumn(0).getString();
+  town.identity.insee = query->getColumn(1).getString();
+  town.identity.postcodes = json::parse(query->getColumn(2).getString()).get<std::vector<std::string>>();
+  town.identity.timezone = query->getColumn(3).getString();
+  town.identity.url = query->getColumn(4).getString();
+  if (!query->getColumn(5).isNull()) town.auto_hide_score = query->getColumn(5).getDouble();
+  if (!query->getColumn(6).isNull()) town.auto_hide_reporters = query->getColumn(6).getInt();
+  town.created_at = query->getColumn(7).getString();
+  town.updated_at = query->getColumn(8).getString();
   return town;
 }
 

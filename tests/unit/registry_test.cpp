@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include "lib/registry/directory.h"
 #include "lib/registry/import.h"
 #include "lib/registry/naf.h"
@@ -128,4 +130,79 @@ TEST_CASE("rows are rejected with their line, the rest committed; --strict write
   CHECK_THROWS_WITH(RunImport(strict_db, strict, collect), Catch::Contains("nothing was imported"));
   CHECK(strict_db.sql().execAndGet("SELECT count(*) FROM directory_entry").getInt() == 0);
   CHECK(strict_db.sql().execAndGet("SELECT count(*) FROM import_run").getInt() == 0);
+}
+
+namespace {
+
+const std::string kShopHeader =
+    "siret,etatAdministratifEtablissement,codeCommuneEtablissement,codePostalEtablissement,"
+    "libelleCommuneEtablissement,activitePrincipaleEtablissement,enseigne1Etablissement,"
+    "denominationUsuelleEtablissement,numeroVoieEtablissement,typeVoieEtablissement,"
+    "libelleVoieEtablissement\n";
+
+// Runs `during` when the import rejects a row: while it is still reading, before it writes.
+class WhileReading final : public ImportObserver {
+ public:
+  explicit WhileReading(std::function<void()> during) : during_(std::move(during)) {}
+  void OnReject(const RejectedRow& row) override {
+    rejected.push_back(row);
+    during_();
+  }
+  std::vector<RejectedRow> rejected;
+
+ private:
+  std::function<void()> during_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "an import reads without the write lock: other writers go on, a concurrent import makes it start again") {
+  test::TempDir dir;
+  const std::string path = dir.File("town.db");
+  {
+    Db db = Db::Open(path, OpenMode::kCreate);
+    ApplyTownFile(db, LoadTownFile(test::SourcePath("examples/thomery.yaml")), false);
+  }
+  dir.Write("first.csv", kShopHeader +
+                             "55201350000038,A,77463,77810,THOMERY,47.22Z,BOUCHERIE,,3,RUE,DE BY\n" +
+                             "35600000000048,A,77463,77810,THOMERY,47.11C,EPICERIE,,5,RUE,DE BY\n");
+  // The same butcher, a bad row, the grocery renamed.
+  dir.Write("second.csv", kShopHeader +
+                              "55201350000038,A,77463,77810,THOMERY,47.22Z,BOUCHERIE,,3,RUE,DE BY\n" +
+                              "55201350000039,A,77463,77810,THOMERY,47.22Z,BAD LUHN,,3,RUE,DE BY\n" +
+                              "35600000000048,A,77463,77810,THOMERY,47.11C,EPICERIE FINE,,5,RUE,DE BY\n");
+  dir.Write("other.csv", kShopHeader + "73282932000074,A,77463,77810,THOMERY,47.76Z,FLEURS,,1,RUE,DE BY\n");
+  Db db = Db::Open(path, OpenMode::kExisting);
+  REQUIRE(Import(db, "merchant", dir.File("first.csv")).inserted == 2);
+  Db other = Db::Open(path, OpenMode::kExisting);
+  ImportRequest second;
+  second.kind = "merchant";
+  second.path = dir.File("second.csv");
+  second.communes = {"all"};
+
+  SECTION("another connection writes while it reads") {
+    WhileReading observer([&] {
+      auto transaction = other.Write();
+      other.sql().exec("INSERT INTO setting (key, value) VALUES ('written meanwhile', 'x')");
+      transaction.commit();
+    });
+    const ImportSummary summary = RunImport(db, second, observer);
+    CHECK(summary.unchanged == 1);
+    CHECK(summary.updated == 1);
+    CHECK(summary.rejected == 1);
+  }
+  SECTION("another import writes to the directory while it reads") {
+    WhileReading observer([&] { Import(other, "merchant", dir.File("other.csv")); });
+    const ImportSummary summary = RunImport(db, second, observer);
+    CHECK(summary.unchanged == 1);
+    CHECK(summary.updated == 1);
+    CHECK(summary.rejected == 1);
+    CHECK(observer.rejected.size() == 1);  // reported once, though the file was read twice
+    CHECK(db.sql().execAndGet("SELECT count(*) FROM directory_entry").getInt() == 3);
+    CHECK(db.sql().execAndGet("SELECT count(*) FROM import_run").getInt() == 3);
+  }
+  CHECK(db.sql()
+            .execAndGet("SELECT name FROM directory_entry WHERE registry_key = '35600000000048'")
+            .getString() == "EPICERIE FINE");
 }
