@@ -182,7 +182,7 @@ std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query)
   if (!query.include_closed) sql += " AND e.status = 'active'";
   sql += match.empty() ? " ORDER BY e.sort_key = '', e.sort_key, e.id"
                        : " ORDER BY " + rank + " DESC, length(e.sort_key), e.sort_key, e.id";
-  sql += " LIMIT :limit";
+  sql += " LIMIT :limit OFFSET :offset";
   SQLite::Statement statement(db.sql(), sql);
   if (!match.empty()) statement.bind(":match", match);
   for (size_t i = 0; i < words.size(); ++i) statement.bind(fmt::format(":word{}", i), "% " + words[i] + "%");
@@ -190,6 +190,7 @@ std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query)
   if (neighbourhood_id) statement.bind(":neighbourhood", neighbourhood_id);
   if (!naf.empty()) statement.bind(":naf", naf);
   statement.bind(":limit", query.limit);
+  statement.bind(":offset", query.offset);
   std::vector<DirectoryEntry> entries;
   while (statement.executeStep()) entries.push_back(Read(statement));
   return entries;

@@ -53,6 +53,7 @@ struct DirectoryQuery {
   std::string naf;  ///< activity code, e.g. 47.22Z
   bool include_closed = false;
   int limit = 50;
+  int offset = 0;  ///< entries to skip (the pages before)
 };
 
 /// Entries matching the query, best match first (by name when there is no text).

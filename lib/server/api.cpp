@@ -266,17 +266,25 @@ void RegisterApi(httplib::Server& http, ServerContext& context) {
       query.text = req.get_param_value("q");
       query.kind = req.get_param_value("kind");
       query.neighbourhood = req.get_param_value("neighbourhood");
-      query.limit = PageSize(req);
+      query.limit = PageSize(req) + 1;  // one more tells whether there is a next page
+      if (req.has_param("offset")) {
+        const std::string text = req.get_param_value("offset");
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), query.offset);
+        if (ec != std::errc() || end != text.data() + text.size() || query.offset < 0 ||
+            query.offset > 1000000)
+          throw BadRequest("invalid_parameter", "'offset' is the next_offset of the previous page");
+      }
       if (query.text.size() > 200) throw BadRequest("invalid_parameter", "'q' is longer than 200 bytes");
       if (!query.kind.empty() && query.kind != "merchant" && query.kind != "association")
         throw BadRequest("invalid_parameter", "'kind' is merchant or association");
+      std::vector<DirectoryEntry> entries = SearchDirectory(c->db(), query);
+      const bool more = static_cast<int>(entries.size()) == query.limit;
+      if (more) entries.pop_back();
       json items = json::array();
-      for (const DirectoryEntry& e : SearchDirectory(c->db(), query)) {
-        json item = ToJson(e);
-        item.erase("content_hash");
-        items.push_back(std::move(item));
-      }
-      SendJson(res, {{"entries", items}});
+      for (const DirectoryEntry& e : entries) items.push_back(ToJson(e));
+      SendJson(res, {{"entries", items},
+                     {"next_offset",
+                      more ? json(query.offset + static_cast<int>(entries.size())) : json(nullptr)}});
     });
   });
 

@@ -236,14 +236,25 @@ void RegisterOpen311(httplib::Server& http, ServerContext& context) {
   http.Get(base + R"(/discovery\.(json|xml))", [c, base](const Request& req, Response& res) {
     Handle(req, res, [&] {
       const Town town = GetTown(c->db());
-      const std::string url = (town.identity.url.empty() ? "" : town.identity.url) + base;
+      // The town's public address when it has one, else the address the client reached the server at.
+      std::string root = town.identity.url;
+      if (root.empty() && req.has_header("Host"))
+        root = "http://" + Printable(std::string_view(req.get_header_value("Host")).substr(0, 255));
+      while (!root.empty() && root.back() == '/') root.pop_back();
+      // The last change to what the endpoint offers: its services.
+      const std::string changeset =
+          c->db()
+              .sql()
+              .execAndGet(
+                  "SELECT coalesce(max(updated_at), (SELECT created_at FROM town)) FROM grievance_category")
+              .getString();
       Send(req, res, "discovery",
-           {{"changeset", "2026-11-29T00:00:00Z"},
+           {{"changeset", changeset},
             {"contact", fmt::format("Mairie de {}", town.identity.name)},
             {"key_service", "Demandez une clé (api_key) à la mairie : voisinage token create"},
             {"endpoints", json::array({{{"specification", "http://wiki.open311.org/GeoReport_v2"},
-                                        {"url", url},
-                                        {"changeset", "2026-11-29T00:00:00Z"},
+                                        {"url", root + base},
+                                        {"changeset", changeset},
                                         {"type", "production"},
                                         {"formats", json::array({"application/json", "text/xml"})}}})}});
     });

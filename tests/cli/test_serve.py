@@ -725,7 +725,7 @@ class ApiTest(ServeTest):
 
     def test_directory(self):
         self.serve()
-        self.assertEqual(self.assertJson(self.get("/api/v1/directory"), 200), {"entries": []})
+        self.assertEqual(self.assertJson(self.get("/api/v1/directory"), 200), {"entries": [], "next_offset": None})
         self.ok("import", "merchants", harness.EXAMPLES / "registries" / "sirene_thomery.csv")  # while serving
         entries = self.assertJson(self.get("/api/v1/directory", params={"q": "epicerie"}), 200)["entries"]
         self.assertEqual([e["name"] for e in entries], ["ÉPICERIE DU CŒUR"])  # accent- and case-insensitive
@@ -737,8 +737,17 @@ class ApiTest(ServeTest):
         merchants = self.get("/api/v1/directory", params={"kind": "merchant", "limit": 100}).json()["entries"]
         self.assertEqual(len(merchants), total)
         self.assertEqual({e["kind"] for e in merchants}, {"merchant"})
-        self.assertEqual(self.get("/api/v1/directory", params={"kind": "association"}).json(), {"entries": []})
+        self.assertEqual(self.get("/api/v1/directory", params={"kind": "association"}).json(),
+                         {"entries": [], "next_offset": None})
         self.assertEqual(len(self.get("/api/v1/directory", params={"limit": 2}).json()["entries"]), 2)
+        # Page by page, two at a time: every entry once, in the same order as in one page.
+        paged, offset = [], 0
+        while offset is not None:
+            page = self.get("/api/v1/directory", params={"kind": "merchant", "limit": 2, "offset": offset}).json()
+            paged += page["entries"]
+            offset = page["next_offset"]
+        self.assertEqual([e["id"] for e in paged], [e["id"] for e in merchants])
+        self.assertApiError(self.get("/api/v1/directory", params={"offset": "-1"}), 400, "invalid_parameter")
         self.assertEqual(len(self.get("/api/v1/directory").json()["entries"]), min(total, 20))
         self.assertApiError(self.get("/api/v1/directory", params={"kind": "shop"}), 400, "invalid_parameter")
         self.assertApiError(self.get("/api/v1/directory", params={"limit": "0"}), 400, "invalid_parameter")
@@ -848,6 +857,11 @@ class Open311Test(ServeTest):
         parsed = response.xml()
         self.assertEqual(parsed.tag, root)
         return parsed
+
+    def test_discovery_without_a_town_url_names_the_address_the_client_used(self):
+        server = self.serve()
+        endpoint = self.assertJson(self.o311("/discovery.json"), 200)["endpoints"][0]
+        self.assertEqual(endpoint["url"], f"http://{server.host}:{server.port}/open311/v2")
 
     def test_discovery(self):
         self.serve()
