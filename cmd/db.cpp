@@ -1,6 +1,7 @@
-// voisinage db check|backup|migrate: the operator's tools for the database file.
+// voisinage db check|backup|migrate|vacuum|purge: the operator's tools for the database file.
 
 #include "cmd/cli.h"
+#include "lib/privacy/retention.h"
 #include "lib/store/schema.h"
 
 namespace voisinage {
@@ -17,6 +18,10 @@ struct MigrateOptions {
   bool json = false;
 };
 struct VacuumOptions {
+  bool json = false;
+};
+struct PurgeOptions {
+  bool dry_run = false;
   bool json = false;
 };
 
@@ -73,10 +78,32 @@ int RunVacuum(const VacuumOptions& options, Invocation& invocation) {
   return 0;
 }
 
+int RunPurge(const PurgeOptions& options, Invocation& invocation) {
+  Db db = OpenDb(invocation);
+  const PurgeSummary summary = PurgeExpiredData(db, options.dry_run);
+  if (options.json) {
+    PrintJson(ToJson(summary));
+    return 0;
+  }
+  // From cron, -q keeps it silent; a dry run prints what it was asked for even then.
+  Invocation loud = invocation;
+  loud.global.quiet = invocation.global.quiet && !summary.dry_run;
+  const RetentionPolicy& policy = summary.policy;
+  const char* verb = summary.dry_run ? "would remove" : "removed";
+  Say(loud, fmt::format("{} the contact data of {} grievance(s) closed more than {} months ago", verb,
+                        summary.grievance_contacts, policy.grievance_contact_months));
+  Say(loud, fmt::format("{} {} unused invitation code(s) expired or revoked more than {} days ago", verb,
+                        summary.invitations, policy.invitation_days_after_expiry));
+  Say(loud, fmt::format("{} {} API token(s) expired or revoked more than {} days ago", verb, summary.tokens,
+                        policy.token_days_after_expiry));
+  if (summary.dry_run) Say(loud, "dry run: nothing was written");
+  return 0;
+}
+
 }  // namespace
 
 void SetupDb(CLI::App& app, Invocation& invocation) {
-  CLI::App* group = app.add_subcommand("db", "Check, back up, vacuum and migrate the database file");
+  CLI::App* group = app.add_subcommand("db", "Check, back up, vacuum, migrate and purge the database file");
   group->require_subcommand(1);
 
   auto check = std::make_shared<CheckOptions>();
@@ -98,6 +125,13 @@ void SetupDb(CLI::App& app, Invocation& invocation) {
   CLI::App* v = group->add_subcommand("vacuum", "Rebuild the file to reclaim the space of deleted data");
   AddJsonFlag(v, vacuum->json);
   OnRun(v, invocation, vacuum, RunVacuum);
+
+  auto purge = std::make_shared<PurgeOptions>();
+  CLI::App* p =
+      group->add_subcommand("purge", "Remove personal data past the town file's retention periods (cron)");
+  p->add_flag("--dry-run", purge->dry_run, "Print what would be removed; write nothing");
+  AddJsonFlag(p, purge->json);
+  OnRun(p, invocation, purge, RunPurge);
 }
 
 }  // namespace voisinage

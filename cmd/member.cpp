@@ -1,10 +1,12 @@
-// voisinage member add|list|show|role|remove.
+// voisinage member add|list|show|role|remove; export and erase are in cmd/member_privacy.cpp.
 
 #include "lib/town/member.h"
 #include "cmd/cli.h"
 #include "lib/town/validation.h"
 
 namespace voisinage {
+
+void SetupMemberPrivacy(CLI::App& group, Invocation& invocation);  // cmd/member_privacy.cpp
 
 namespace {
 
@@ -132,6 +134,8 @@ void SetupMember(CLI::App& app, Invocation& invocation) {
   CLI::App* rm = group->add_subcommand("remove", "Remove a member (they can no longer sign in)");
   rm->add_option("member", remove->member, "Member id or e-mail")->required();
   OnRun(rm, invocation, remove, RunRemove);
+
+  SetupMemberPrivacy(*group, invocation);
 }
 
 }  // namespace voisinage

@@ -31,7 +31,9 @@ std::string Hash(const std::string& prev_hash, const AuditEntry& e, const std::s
   return hex;
 }
 
-AuditEntry Read(SQLite::Statement& row) {
+// Every field but the details, which are left as stored text in `details`: hashing needs them as stored,
+// and a million entries verify in seconds without parsing them.
+AuditEntry ReadUnparsed(SQLite::Statement& row, std::string& details) {
   AuditEntry e;
   e.id = row.getColumn(0).getInt64();
   e.at = row.getColumn(1).getString();
@@ -39,9 +41,16 @@ AuditEntry Read(SQLite::Statement& row) {
   e.action = row.getColumn(3).getString();
   e.target = row.getColumn(4).getString();
   e.reason = row.getColumn(5).getString();
-  e.details = json::parse(row.getColumn(6).getString(), nullptr, false);
+  details = row.getColumn(6).getString();
   e.prev_hash = row.getColumn(7).getString();
   e.hash = row.getColumn(8).getString();
+  return e;
+}
+
+AuditEntry Read(SQLite::Statement& row) {
+  std::string details;
+  AuditEntry e = ReadUnparsed(row, details);
+  e.details = json::parse(details, nullptr, false);
   return e;
 }
 
@@ -96,21 +105,12 @@ std::vector<AuditEntry> ListAudit(Db& db, const AuditFilter& filter) {
 }
 
 std::optional<AuditBreak> VerifyAudit(Db& db, int64_t* checked) {
-  // The details are hashed as stored, without parsing them: a million entries verify in seconds.
   SQLite::Statement query(db.sql(), std::string(kSelect) + " ORDER BY id");
   std::string expected_prev = kGenesis;
   int64_t count = 0;
-  AuditEntry e;
+  std::string details;
   while (query.executeStep()) {
-    e.id = query.getColumn(0).getInt64();
-    e.at = query.getColumn(1).getString();
-    e.actor = query.getColumn(2).getString();
-    e.action = query.getColumn(3).getString();
-    e.target = query.getColumn(4).getString();
-    e.reason = query.getColumn(5).getString();
-    const std::string details = query.getColumn(6).getString();
-    e.prev_hash = query.getColumn(7).getString();
-    e.hash = query.getColumn(8).getString();
+    const AuditEntry e = ReadUnparsed(query, details);
     ++count;
     if (checked) *checked = count;
     if (e.prev_hash != expected_prev)
@@ -121,6 +121,77 @@ std::optional<AuditBreak> VerifyAudit(Db& db, int64_t* checked) {
   }
   if (checked) *checked = count;
   return std::nullopt;
+}
+
+int64_t RewriteAuditEntries(Db& db, const std::vector<int64_t>& ids,
+                            const std::function<bool(AuditEntry&)>& rewrite) {
+  // The triggers that make the log append-only are dropped and recreated from their own text, inside the
+  // caller's transaction: other connections never see the log without them.
+  std::vector<std::pair<std::string, std::string>> triggers;
+  SQLite::Statement list(
+      db.sql(), "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'");
+  while (list.executeStep())
+    triggers.emplace_back(list.getColumn(0).getString(), list.getColumn(1).getString());
+  for (const auto& [name, sql] : triggers) db.sql().exec(fmt::format("DROP TRIGGER \"{}\"", name));
+
+  int64_t changed = 0, first = 0;
+  SQLite::Statement read(db.sql(), std::string(kSelect) + " WHERE id = ?");
+  SQLite::Statement update(
+      db.sql(), "UPDATE audit_log SET actor = ?, target = ?, reason = ?, details = ? WHERE id = ?");
+  for (int64_t id : ids) {
+    read.bind(1, id);
+    if (!read.executeStep()) {
+      read.reset();
+      continue;
+    }
+    AuditEntry entry = Read(read);
+    read.reset();
+    if (!rewrite(entry)) continue;
+    update.bind(1, entry.actor);
+    update.bind(2, entry.target);
+    update.bind(3, entry.reason);
+    update.bind(4, entry.details.dump());
+    update.bind(5, id);
+    update.exec();
+    update.reset();
+    ++changed;
+    if (first == 0 || id < first) first = id;
+  }
+
+  if (changed > 0) {
+    // Re-seal: every entry from the first one changed gets the hash of its new content and its new
+    // predecessor. Read in pages by id, so the rows being updated are never those being read.
+    SQLite::Statement previous(db.sql(), "SELECT hash FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT 1");
+    previous.bind(1, first);
+    std::string prev_hash = previous.executeStep() ? previous.getColumn(0).getString() : kGenesis;
+    SQLite::Statement page(db.sql(), std::string(kSelect) + " WHERE id >= ? ORDER BY id LIMIT 1000");
+    SQLite::Statement seal(db.sql(), "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?");
+    for (int64_t from = first;;) {
+      std::vector<std::pair<AuditEntry, std::string>> entries;  // with the details as stored
+      page.bind(1, from);
+      while (page.executeStep()) {
+        std::string details;
+        AuditEntry e = ReadUnparsed(page, details);
+        entries.emplace_back(std::move(e), std::move(details));
+      }
+      page.reset();
+      if (entries.empty()) break;
+      for (auto& [e, details] : entries) {
+        const std::string hash = Hash(prev_hash, e, details);
+        if (e.prev_hash != prev_hash || e.hash != hash) {
+          seal.bind(1, prev_hash);
+          seal.bind(2, hash);
+          seal.bind(3, e.id);
+          seal.exec();
+          seal.reset();
+        }
+        prev_hash = hash;
+        from = e.id + 1;
+      }
+    }
+  }
+  for (const auto& [name, sql] : triggers) db.sql().exec(sql);
+  return changed;
 }
 
 json ToJson(const AuditEntry& e) {

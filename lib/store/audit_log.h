@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,14 @@ struct AuditBreak {
   std::string problem;
 };
 std::optional<AuditBreak> VerifyAudit(Db& db, int64_t* checked = nullptr);
+
+/// Rewrites the entries `ids` in place, inside the caller's transaction, and re-seals the chain from the
+/// first one changed: `rewrite` changes an entry's actor, target, reason or details and returns whether it
+/// did. Only for the erasure of a member's personal data (lib/privacy): the append-only triggers are lifted
+/// for the rewrite and restored before returning, and the caller logs the rewrite itself. Returns how many
+/// entries `rewrite` changed.
+int64_t RewriteAuditEntries(Db& db, const std::vector<int64_t>& ids,
+                            const std::function<bool(AuditEntry&)>& rewrite);
 
 nlohmann::json ToJson(const AuditEntry& entry);
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lib/clock.h"
+#include "lib/privacy/retention.h"
 #include "lib/store/audit_log.h"
 #include "lib/town/member.h"
 #include "lib/town/neighbourhood.h"
@@ -15,8 +16,8 @@ namespace voisinage {
 using nlohmann::json;
 
 const std::vector<std::string>& TownFileSections() {
-  static const std::vector<std::string> sections = {"town", "neighbourhoods", "grievance_categories",
-                                                    "moderation", "staff"};
+  static const std::vector<std::string> sections = {"town",       "neighbourhoods", "grievance_categories",
+                                                    "moderation", "staff",          "retention"};
   return sections;
 }
 
@@ -79,6 +80,7 @@ class TownFileApplier {
     ApplyCategories();
     ApplyWordRules();
     ApplyStaff();
+    ApplyRetention();
     return diff_;
   }
 
@@ -307,6 +309,24 @@ class TownFileApplier {
       Record("staff", "archived", member.email,
              {fmt::format("no longer in the town file: role {} → resident", member.role)});
     }
+  }
+
+  // Each key the file gives is stored; a key it no longer gives goes back to its default.
+  void ApplyRetention() {
+    const std::map<std::string, int> stored = StoredRetention(db_);
+    auto describe = [](const std::map<std::string, int>& values, const RetentionKey& key) {
+      auto it = values.find(key.name);
+      return it == values.end() ? fmt::format("{} {} (default)", key.default_value(), key.unit)
+                                : fmt::format("{} {}", it->second, key.unit);
+    };
+    bool changed = false;
+    for (const RetentionKey& key : RetentionKeys()) {
+      const std::string before = describe(stored, key), after = describe(file_.retention, key);
+      if (before == after) continue;
+      Record("retention", "changed", key.name, {fmt::format("{} → {}", before, after)});
+      changed = true;
+    }
+    if (changed) WriteRetention(db_, file_.retention);
   }
 
   Db& db_;

@@ -12,9 +12,9 @@ namespace voisinage {
 
 /// One difference between a town file and the database.
 struct TownChange {
-  std::string section;               ///< town | neighbourhoods | grievance_categories | moderation | staff
-  std::string kind;                  ///< added | changed | archived | removed
-  std::string key;                   ///< slug, code, pattern, e-mail...
+  std::string section;  ///< town | neighbourhoods | grievance_categories | moderation | staff | retention
+  std::string kind;     ///< added | changed | archived | removed
+  std::string key;      ///< slug, code, pattern, e-mail...
   std::vector<std::string> details;  ///< "name: 'Old' → 'New'"
 };
 

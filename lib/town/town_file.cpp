@@ -10,6 +10,7 @@
 
 #include "lib/error.h"
 #include "lib/moderation/word_rules.h"
+#include "lib/privacy/retention.h"
 #include "lib/text/suggest.h"
 #include "lib/town/validation.h"
 
@@ -183,7 +184,8 @@ class TownFileReader {
     TownFile file;
     file.path = path_;
     if (!root.IsDefined() || root.IsNull()) throw Error(fmt::format("'{}': the file is empty", path_));
-    RequireMap(root, "town file", {"town", "neighbourhoods", "grievance_categories", "moderation", "staff"});
+    RequireMap(root, "town file",
+               {"town", "neighbourhoods", "grievance_categories", "moderation", "staff", "retention"});
 
     const YAML::Node town = Required(root, "town", "town file");
     RequireMap(town, "town", {"name", "insee", "postcodes", "timezone", "url"});
@@ -278,10 +280,42 @@ class TownFileReader {
       std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
       return lower;
     });
+    ReadRetentionSection(root, file);
     return file;
   }
 
  private:
+  void ReadRetentionSection(const YAML::Node& root, TownFile& file) const {
+    const YAML::Node retention = root["retention"];
+    if (!retention || retention.IsNull()) return;
+    std::vector<std::string> names;
+    for (const RetentionKey& key : RetentionKeys()) names.push_back(key.name);
+    RequireMap(retention, "retention", names);
+    for (const RetentionKey& key : RetentionKeys()) {
+      const YAML::Node node = retention[key.name];
+      if (!node || node.IsNull()) continue;
+      const std::string field = "retention." + key.name;
+      const std::string hint = fmt::format("'{}' is a whole number of {} from {} to {} (default {})", field,
+                                           key.unit, key.min, key.max, key.default_value());
+      int value = 0;
+      try {
+        if (!node.IsScalar())
+          FailAt(node, fmt::format("'{}' must be a whole number of {}", field, key.unit), hint);
+        value = node.as<int>();
+      } catch (const YAML::Exception&) {
+        FailAt(node,
+               fmt::format("'{}' must be a whole number of {}, not '{}'", field, key.unit, node.Scalar()),
+               hint);
+      }
+      if (value < key.min || value > key.max)
+        FailAt(node,
+               fmt::format("'{}' must be between {} and {} {}, not {}", field, key.min, key.max, key.unit,
+                           value),
+               hint);
+      file.retention[key.name] = value;
+    }
+  }
+
   std::string path_;
 };
 

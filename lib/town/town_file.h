@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,7 @@ struct TownFile {
   std::optional<int> auto_hide_reporters;
   std::vector<WordRuleSpec> word_rules;
   std::vector<StaffSpec> staff;
+  std::map<std::string, int> retention;  ///< the `retention` keys given (lib/privacy/retention.h), by name
 };
 
 /// Loads and validates a town file. Polygon paths are relative to the file. Throws Error prefixed with

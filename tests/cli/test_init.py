@@ -147,7 +147,7 @@ class InitTest(harness.VoisinageTest):
         self.assertTrue(data["changed"])
         self.assertFalse(data["dry_run"])
         self.assertEqual(sorted(data["summary"]),
-                         ["grievance_categories", "moderation", "neighbourhoods", "staff", "town"])
+                         ["grievance_categories", "moderation", "neighbourhoods", "retention", "staff", "town"])
         for section, counts in data["summary"].items():
             self.assertEqual(sorted(counts), ["added", "archived", "changed"], section)
         self.assertEqual(data["summary"]["neighbourhoods"]["added"], 5)
