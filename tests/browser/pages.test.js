@@ -93,7 +93,7 @@ async function main() {
     await step('the home page lists the neighbourhoods and the town hall\'s announcements', async () => {
       await lucie.goto(`${url}/`);
       assert.equal(await lucie.textContent('h1'), 'Bienvenue à Thomery');
-      assert.ok(await lucie.getByText('Travaux rue de la République').isVisible());
+      assert.ok(await lucie.getByRole('link', { name: 'Travaux rue de la République', exact: true }).isVisible());
       await check(lucie, 'accueil');
     });
 
@@ -118,7 +118,7 @@ async function main() {
         await other.getByRole('button', { name: 'Rejoindre' }).click();
         if (name === 'Premier') await other.getByRole('button', { name: 'Se déconnecter' }).click();
       }
-      assert.ok(await other.getByText('Ce code d’invitation a déjà été utilisé.').isVisible());
+      assert.match(await other.textContent('#f-code-erreur'), /Ce code d’invitation a déjà été utilisé\./);
       await check(other, 'rejoindre-erreur');
       await other.close();
     });
@@ -158,7 +158,7 @@ async function main() {
       await check(neighbour, 'signaler');
       await neighbour.getByLabel('Raison du signalement').selectOption('illegal');
       await neighbour.getByRole('button', { name: 'Envoyer le signalement' }).click();
-      assert.ok(await neighbour.getByText('bonne foi : cochez la case').isVisible());
+      assert.match(await neighbour.textContent('#f-good_faith-erreur'), /bonne foi : cochez la case/);
       await check(neighbour, 'signaler-erreurs');
       await neighbour.getByLabel('Raison du signalement').selectOption('scam');
       await neighbour.getByRole('button', { name: 'Envoyer le signalement' }).click();
@@ -238,8 +238,8 @@ async function main() {
       assert.ok((await page.textContent('main')).includes('<script>alert(1)</script>'));
       assert.equal(await injected(), 0);
       await page.goto(`${url}/doleances/nouvelle`);
-      for (const label of ['Titre', 'Description', 'Adresse ou lieu', 'Code postal', 'Nom', 'Adresse électronique', 'Téléphone'])
-        await page.getByLabel(label, { exact: true }).fill(XSS);
+      for (const field of ['title', 'description', 'address', 'postcode', 'contact_name', 'contact_email', 'contact_phone'])
+        await page.locator(`#f-${field}`).fill(XSS);
       await page.getByRole('button', { name: 'Envoyer à la mairie' }).click();
       assert.ok(await page.getByText('Le formulaire contient des erreurs').isVisible());
       assert.equal(await injected(), 0);
