@@ -1,6 +1,6 @@
-# Writes OUTPUT: a C++ source defining voisinage::EmbeddedTemplates(), a map from each file name under
+# Writes OUTPUT: a C++ source defining voisinage::EmbeddedTemplates(), a map from each file path under
 # TEMPLATE_DIR to its content, so the binary carries its templates and runs from anywhere.
-file(GLOB templates RELATIVE "${TEMPLATE_DIR}" "${TEMPLATE_DIR}/*")
+file(GLOB_RECURSE templates RELATIVE "${TEMPLATE_DIR}" "${TEMPLATE_DIR}/*")
 list(SORT templates)
 set(body "")
 foreach(name IN LISTS templates)

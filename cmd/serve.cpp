@@ -71,7 +71,7 @@ int RunServe(const ServeCommand& command, Invocation& invocation) {
 
 void SetupServe(CLI::App& app, Invocation& invocation) {
   auto command = std::make_shared<ServeCommand>();
-  CLI::App* s = app.add_subcommand("serve", "Serve the JSON API and Open311 over the database");
+  CLI::App* s = app.add_subcommand("serve", "Serve web pages, the JSON API and Open311 over the database");
   s->add_option("--listen", command->listen,
                 "Address and port (default 127.0.0.1:8080; port 0: any free one)")
       ->option_text("HOST:PORT");
@@ -96,6 +96,8 @@ void SetupServe(CLI::App& app, Invocation& invocation) {
                 "Requests per second per token (default 10; 0: no limit)")
       ->option_text("N")
       ->check(CLI::Range(0.0, 1e6));
+  s->add_flag("--trust-proxy", command->server.trust_proxy,
+              "Behind a TLS proxy: trust X-Forwarded-Proto: https and mark the session cookie Secure");
   OnRun(s, invocation, command, RunServe);
 }
 

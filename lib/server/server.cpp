@@ -15,6 +15,7 @@
 #include "lib/moderation/post.h"
 #include "lib/server/context.h"
 #include "lib/text/strings.h"
+#include "lib/web/pages.h"
 
 namespace voisinage {
 
@@ -332,6 +333,7 @@ void Server::Start() {
     });
   RegisterApi(http, s.context);
   RegisterOpen311(http, s.context);
+  RegisterPages(http, s.context);  // last: its catch-all answers unknown page paths in French
 
   // cpp-httplib as Debian builds it listens with a backlog of 5: bursts of new connections overflow it and
   // wait a second for the SYN to be sent again. Keep the listening socket to listen again with a real

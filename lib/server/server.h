@@ -21,6 +21,7 @@ struct ServeOptions {
   double client_rate = 20;         ///< requests per second per client address (bursts of 2 s); 0: no limit
   double token_rate = 10;          ///< requests per second per token (bursts of 2 s); 0: no limit
   std::string access_log;          ///< "" none, "-" standard output, else a file appended to
+  bool trust_proxy = false;        ///< behind a TLS proxy: "X-Forwarded-Proto: https" makes cookies Secure
 };
 
 /// A running server. Start() binds and serves on background threads; Stop() (or a signal handled by the

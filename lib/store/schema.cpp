@@ -368,12 +368,27 @@ CREATE TABLE api_token (
 CREATE INDEX api_token_by_member ON api_token(member_id);
 )sql";
 
+// Sessions of the web pages (lib/web/session.h): only a keyed hash of each session id is stored, as for
+// tokens.
+const char* const kWebSessionSchema = R"sql(
+CREATE TABLE web_session (
+  id            INTEGER PRIMARY KEY,
+  session_hash  TEXT NOT NULL UNIQUE,  -- KeyedHash (lib/store/secret.h) of the id held by the cookie
+  member_id     INTEGER NOT NULL REFERENCES member(id),
+  created_at    TEXT NOT NULL,
+  expires_at    TEXT NOT NULL
+);
+CREATE INDEX web_session_by_member ON web_session(member_id);
+CREATE INDEX web_session_by_expiry ON web_session(expires_at);
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "town, neighbourhoods, categories, word rules, members, invitations", kTownSchema},
     {2, "directory of shops and associations, import runs", kDirectorySchema},
     {3, "posts, reports, moderation cases, decisions, restrictions, appeals, audit log", kModerationSchema},
     {4, "grievances, their events and followers", kGrievanceSchema},
     {5, "API tokens", kTokenSchema},
+    {6, "sessions of the web pages", kWebSessionSchema},
 };
 
 }  // namespace
