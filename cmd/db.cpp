@@ -96,6 +96,7 @@ int RunPurge(const PurgeOptions& options, Invocation& invocation) {
                         summary.invitations, policy.invitation_days_after_expiry));
   Say(loud, fmt::format("{} {} API token(s) expired or revoked more than {} days ago", verb, summary.tokens,
                         policy.token_days_after_expiry));
+  Say(loud, fmt::format("{} {} expired web session(s)", verb, summary.sessions));
   if (summary.dry_run) Say(loud, "dry run: nothing was written");
   return 0;
 }

@@ -16,9 +16,8 @@ using nlohmann::json;
 
 namespace {
 
-// A table a web-session feature may add in a later migration: exported and erased when it exists.
-// TODO(sessions): check the name and columns once that migration lands.
-constexpr const char* kSessionTable = "session";
+// The web pages' sessions (migration 6): metadata exported, rows erased.
+constexpr const char* kSessionTable = "web_session";
 
 // Integer columns holding booleans in the exported rows.
 const std::set<std::string> kBoolColumns = {"locked", "good_faith", "automated", "reported", "following"};
@@ -145,7 +144,7 @@ json ExportMemberData(Db& db, const std::string& ref) {
   out["api_tokens"] = Rows(db, R"sql(
     SELECT id, label, created_at, expires_at, revoked_at FROM api_token WHERE member_id = ?1 ORDER BY id)sql",
                            id);
-  if (TableHasColumn(db, kSessionTable, "member_id")) out["sessions"] = MetadataRows(db, kSessionTable, id);
+  out["sessions"] = MetadataRows(db, kSessionTable, id);
   out["audit_log"] = Rows(db, R"sql(
     SELECT id, at, actor, action, target, reason, details FROM audit_log
     WHERE actor = 'member:' || ?1 OR target = 'member:' || ?1 ORDER BY id)sql",
@@ -244,9 +243,9 @@ const std::set<std::string> kJsonTextColumns = {"snapshot", "statement"};
 
 // The tables an erasure looks at, in the order its summary lists them.
 const std::vector<std::string> kErasureTables = {
-    "member",          "api_token",          "invitation",  "post",   "report",
-    "moderation_case", "decision",           "restriction", "appeal", "grievance",
-    "grievance_event", "grievance_follower", "audit_log"};
+    "member",          "api_token",          "invitation",  "post",       "report",
+    "moderation_case", "decision",           "restriction", "appeal",     "grievance",
+    "grievance_event", "grievance_follower", "audit_log",   kSessionTable};
 
 class Erasure {
  public:
@@ -266,8 +265,6 @@ class Erasure {
     RewriteAudit();
     for (const std::string& table : kErasureTables)
       summary.changes.emplace_back(table, changed_[table].size());
-    if (TableHasColumn(db_, kSessionTable, "member_id"))
-      summary.changes.emplace_back(kSessionTable, changed_[kSessionTable].size());
     json counts = json::object();
     for (const auto& [table, count] : summary.changes) counts[table] = count;
     AppendAudit(db_, "cli", "member.erase", pseudonym_, "rgpd",
@@ -352,9 +349,7 @@ class Erasure {
       WHERE id = ?1 RETURNING id)sql",
            {std::string(kErasedMemberName), now});
     Change("api_token", "DELETE FROM api_token WHERE member_id = ?1 RETURNING id");
-    if (TableHasColumn(db_, kSessionTable, "member_id"))
-      Change(kSessionTable,
-             fmt::format("DELETE FROM \"{}\" WHERE member_id = ?1 RETURNING rowid", kSessionTable));
+    Change(kSessionTable, "DELETE FROM web_session WHERE member_id = ?1 RETURNING id");
     Change("grievance_follower",
            "DELETE FROM grievance_follower WHERE member_id = ?1 RETURNING grievance_id");
     Change("grievance", R"sql(

@@ -99,12 +99,14 @@ PurgeSummary PurgeExpiredData(Db& db, bool dry_run) {
       DELETE FROM api_token
       WHERE (expires_at IS NOT NULL AND expires_at <= ?1) OR (revoked_at IS NOT NULL AND revoked_at <= ?1))sql",
                              Before(db, now, policy.token_days_after_expiry, "days"));
-    // TODO(sessions): when a web-session table is added, purge its expired and revoked rows here too.
+    // A session is of no use once expired (signing out deletes it at once).
+    summary.sessions = Execute(db, "DELETE FROM web_session WHERE expires_at <= ?", now);
     if (summary.total() > 0)
       AppendAudit(db, "cli", "db.purge", "database", "retention",
                   {{"grievance_contacts", summary.grievance_contacts},
                    {"invitations", summary.invitations},
                    {"tokens", summary.tokens},
+                   {"sessions", summary.sessions},
                    {"policy", ToJson(policy)}});
     if (dry_run) return summary;  // rolled back
     transaction.commit();
@@ -125,7 +127,8 @@ json ToJson(const PurgeSummary& summary) {
           {"removed",
            {{"grievance_contacts", summary.grievance_contacts},
             {"invitations", summary.invitations},
-            {"tokens", summary.tokens}}},
+            {"tokens", summary.tokens},
+            {"sessions", summary.sessions}}},
           {"total", summary.total()}};
 }
 

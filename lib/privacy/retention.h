@@ -50,17 +50,18 @@ struct PurgeSummary {
   int64_t grievance_contacts = 0;  ///< grievances whose contact name, e-mail and phone were emptied
   int64_t invitations = 0;         ///< unused invitation codes deleted
   int64_t tokens = 0;              ///< API tokens deleted
+  int64_t sessions = 0;            ///< expired web sessions deleted
   bool dry_run = false;
   bool wal_checkpointed = false;  ///< the write-ahead log was emptied after the purge (see EraseMember)
-  int64_t total() const { return grievance_contacts + invitations + tokens; }
+  int64_t total() const { return grievance_contacts + invitations + tokens + sessions; }
 };
 
 /// Applies the retention policy in one transaction: empties the contact fields of grievances closed more
 /// than `grievance_contact_months` ago, deletes unused invitations expired or revoked more than
 /// `invitation_days_after_expiry` days ago and API tokens expired or revoked more than
-/// `token_days_after_expiry` days ago, and logs what it removed in the audit log. Deleted data is
-/// overwritten in the file (secure_delete) and the write-ahead log emptied when no reader holds it. With
-/// `dry_run`, counts the same and writes nothing.
+/// `token_days_after_expiry` days ago and expired web sessions, and logs what it removed in the audit log.
+/// Deleted data is overwritten in the file (secure_delete) and the write-ahead log emptied when no reader
+/// holds it. With `dry_run`, counts the same and writes nothing.
 PurgeSummary PurgeExpiredData(Db& db, bool dry_run);
 
 nlohmann::json ToJson(const RetentionPolicy& policy);

@@ -130,7 +130,9 @@ class ConnectionThreads : public httplib::TaskQueue {
   void enqueue(std::function<void()> task) override {
     std::lock_guard lock(mutex_);
     tasks_.push_back(std::move(task));
-    if (idle_ == 0 && threads_.size() < max_) threads_.emplace_back([this] { Work(); });
+    // An idle thread that has been notified counts as idle until it wakes: compare with the tasks waiting,
+    // else two connections arriving together can leave one queued behind an idle keep-alive connection.
+    if (tasks_.size() > idle_ && threads_.size() < max_) threads_.emplace_back([this] { Work(); });
     ready_.notify_one();
   }
 

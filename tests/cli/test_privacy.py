@@ -201,7 +201,10 @@ class PrivacyTest(harness.VoisinageTest):
                       "UPDATE invitation SET expires_at = '2020-01-01T00:00:00Z' WHERE id = "
                       "(SELECT max(id) FROM invitation)",
                       "UPDATE api_token SET revoked_at = '2020-01-01T00:00:00Z' WHERE member_id = "
-                      f"{self.lucie}")
+                      f"{self.lucie}",
+                      "INSERT INTO web_session (session_hash, member_id, created_at, expires_at) VALUES "
+                      f"('expired', {self.lucie}, '2020-01-01T00:00:00Z', '2020-01-02T00:00:00Z'), "
+                      f"('current', {self.paul}, '2020-01-01T00:00:00Z', '2999-01-01T00:00:00Z')")
 
     def test_purge_removes_exactly_what_is_past_retention(self):
         self.past_retention()
@@ -210,6 +213,8 @@ class PrivacyTest(harness.VoisinageTest):
         self.assertIn("removed the contact data of 1 grievance(s) closed more than 12 months ago", result.out)
         self.assertIn("removed 1 unused invitation code(s)", result.out)
         self.assertIn("removed 1 API token(s)", result.out)
+        self.assertIn("removed 1 expired web session(s)", result.out)
+        self.assertEqual(self.query("SELECT session_hash FROM web_session"), [("current",)])
         self.assertEqual(self.query("SELECT contact_phone FROM grievance WHERE reference = ?", self.grievance),
                          [("",)])
         self.assertEqual(self.query("SELECT contact_name FROM grievance WHERE reference = ?", self.followed),
@@ -229,7 +234,7 @@ class PrivacyTest(harness.VoisinageTest):
         self.past_retention()
         before = self.snapshot()
         data = self.ok("db", "purge", "--dry-run", "--json").json()
-        self.assertEqual(data["removed"], {"grievance_contacts": 1, "invitations": 1, "tokens": 1})
+        self.assertEqual(data["removed"], {"grievance_contacts": 1, "invitations": 1, "tokens": 1, "sessions": 1})
         self.assertTrue(data["dry_run"])
         self.assertIn("would remove", self.ok("-q", "db", "purge", "--dry-run").out)
         self.assertUnchanged(before)
@@ -249,7 +254,7 @@ class PrivacyTest(harness.VoisinageTest):
                       self.ok("init", "--from", town_file).out)
         data = self.ok("db", "purge", "--json").json()
         self.assertEqual(data["policy"]["grievance_contact_months"], 24)
-        self.assertEqual(data["removed"], {"grievance_contacts": 0, "invitations": 1, "tokens": 1})
+        self.assertEqual(data["removed"], {"grievance_contacts": 0, "invitations": 1, "tokens": 1, "sessions": 1})
 
     def test_purge_misuse(self):
         self.fails("db", "purge", "--now", code=2)

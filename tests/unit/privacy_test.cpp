@@ -117,7 +117,7 @@ TEST_CASE("an export holds every kind of datum about the member and no secret") 
   CHECK(data["restrictions"].size() == 1);
   REQUIRE(data["api_tokens"].size() == 1);
   CHECK(data["api_tokens"][0]["label"] == "téléphone de Lucie Bernard");
-  CHECK_FALSE(data.contains("sessions"));  // no session table yet
+  CHECK(data["sessions"].empty());
   CHECK(data["audit_log"].size() >= 4);
   const std::string text = data.dump();
   CHECK(text.find("<discarded>") == std::string::npos);  // every JSON column parsed
@@ -127,19 +127,22 @@ TEST_CASE("an export holds every kind of datum about the member and no secret") 
   CHECK_THROWS_AS(ExportMemberData(db, "nobody@example.fr"), NotFoundError);
 }
 
-TEST_CASE("a table added later is exported without its secrets") {
+TEST_CASE("web sessions are exported without their hash, and erased") {
   Db db = test::ThomeryDb();
   const int64_t id = AddMember(db, {"Lucie", "lucie@example.fr", "resident", "", false}).id;
   db.sql().exec(
-      "CREATE TABLE session (id INTEGER PRIMARY KEY, member_id INTEGER, token_hash TEXT, "
-      "created_at TEXT)");
-  db.sql().exec(fmt::format("INSERT INTO session VALUES (1, {}, 'abcdef', '2026-01-01T00:00:00Z')", id));
+      fmt::format("INSERT INTO web_session VALUES (1, 'abcdef', {}, '2026-01-01T00:00:00Z', "
+                  "'2026-01-02T00:00:00Z')",
+                  id));
   const json data = ExportMemberData(db, "lucie@example.fr");
   REQUIRE(data["sessions"].size() == 1);
-  CHECK(data["sessions"][0] == json{{"id", 1}, {"member_id", id}, {"created_at", "2026-01-01T00:00:00Z"}});
+  CHECK(data["sessions"][0] == json{{"id", 1},
+                                    {"member_id", id},
+                                    {"created_at", "2026-01-01T00:00:00Z"},
+                                    {"expires_at", "2026-01-02T00:00:00Z"}});
   CHECK(EraseMember(db, "lucie@example.fr", {}).changes.back() ==
-        std::pair<std::string, int64_t>{"session", 1});
-  CHECK(Count(db, "SELECT count(*) FROM session") == 0);
+        std::pair<std::string, int64_t>{"web_session", 1});
+  CHECK(Count(db, "SELECT count(*) FROM web_session") == 0);
 }
 
 TEST_CASE("erasure anonymises the member everywhere and keeps the audit chain whole") {
