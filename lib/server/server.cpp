@@ -289,9 +289,15 @@ void Server::Start() {
   });
   // Every error the library produces itself (unknown path 404, body too large 413, bad request 400) gets
   // the API's JSON shape; responses that already have a body keep it.
-  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                                 httplib::Response& res) {
+  http.set_error_handler(httplib::Server::HandlerWithResponse([&s](const httplib::Request& req,
+                                                                   httplib::Response& res) {
     SetSecurityHeaders(res);
+    // The pages answer in French HTML, also for what was refused before a page handler ran.
+    if (IsPagePath(req.path) &&
+        (res.body.empty() || res.get_header_value("Content-Type").starts_with("application/json"))) {
+      SendPageError(s.context, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     if (req.path.starts_with("/open311/")) {
       // Open311's own error shape for what the library refused itself.

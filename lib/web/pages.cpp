@@ -919,6 +919,37 @@ void RegisterGrievanceForm(httplib::Server& http, Pages* p) {
 
 }  // namespace
 
+bool IsPagePath(const std::string& path) {
+  return path.starts_with("/") && !path.starts_with("/api/") && !path.starts_with("/open311/");
+}
+
+void SendPageError(ServerContext& context, Response& res) {
+  Pages p(context);
+  Visitor v;
+  v.binding = "f:";
+  SetPageHeaders(res);
+  const int status = res.status;
+  if (status == 429)
+    SendMessage(p, v, res, status, "Trop de demandes",
+                "Vous avez envoyé beaucoup de demandes en peu de temps. Patientez quelques instants, puis "
+                "réessayez.");
+  else if (status == 413 || status == 431)
+    SendMessage(p, v, res, status, "Demande trop volumineuse",
+                "Ce que vous avez envoyé est trop long. Raccourcissez votre texte, puis réessayez.");
+  else if (status == 404 || status == 405)
+    SendMessage(p, v, res, status, "Page introuvable",
+                "La page demandée n’existe pas ou n’est plus disponible. Vérifiez l’adresse ou repartez de "
+                "l’accueil.");
+  else if (status >= 500)
+    SendMessage(
+        p, v, res, status, "Service momentanément indisponible",
+        "Une erreur est survenue de notre côté : rien n’a été enregistré. Réessayez dans un instant.");
+  else
+    SendMessage(
+        p, v, res, status, "Demande incomprise",
+        "Votre navigateur a envoyé une demande que le serveur ne comprend pas. Repartez de l’accueil.");
+}
+
 void RegisterPages(httplib::Server& http, ServerContext& context) {
   auto pages = std::make_shared<Pages>(context);
   RegisterReading(http, pages);

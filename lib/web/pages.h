@@ -15,4 +15,13 @@ namespace voisinage {
 /// every other GET with the French 404 page.
 void RegisterPages(httplib::Server& http, ServerContext& context);
 
+/// True for a path of the pages: anything outside /api/ and /open311/ (not a request too malformed to have
+/// one).
+bool IsPagePath(const std::string& path);
+
+/// Replaces an error the server gave before any page handler ran (too many requests, a request too large or
+/// malformed, an unknown path for the method) with the French page for its status; keeps the status and the
+/// headers (Retry-After).
+void SendPageError(ServerContext& context, httplib::Response& res);
+
 }  // namespace voisinage

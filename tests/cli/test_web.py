@@ -185,6 +185,25 @@ class PagesTest(WebTest):
         self.assertEqual(api.status, 404)
         self.assertEqual(json.loads(api.text)["error"]["code"], "not_found")
 
+    def test_what_the_server_refuses_before_the_pages_is_explained_in_french(self):
+        client = self.client()
+        # A method the page does not take, an unknown page posted to, a body over the limit, a malformed request.
+        for method, path, fields, headers, status, heading in (
+                ("POST", "/nulle-part", {"a": "b"}, None, 404, "Page introuvable"),
+                ("DELETE", "/annuaire", None, None, 404, "Page introuvable"),
+                ("POST", "/doleances/nouvelle", {"description": "x" * 70000}, None, 413,
+                 "Demande trop volumineuse"),
+                ("GET", "/annuaire", None, {f"X-Grand-{i}": "x" * 7000 for i in range(5)}, 431,
+                 "Demande trop volumineuse"),
+                ("GET", "/annuaire", None, {"X-Ligne": "x" * 40000}, 400, "Demande incomprise")):
+            with self.subTest(method=method, path=path):
+                page = client.request(method, path, fields=fields, headers=headers)
+                self.assertEqual(page.status, status, page)
+                self.assertEqual(page.header("Content-Type"), "text/html; charset=utf-8")
+                self.assertIn(f"<h1>{heading}</h1>", page.text)
+                self.assertIn('<html lang="fr">', page.text)
+        self.assertEqual(self.count("grievance"), 0)
+
     def test_directory_search_ignores_accents_and_case_and_filters(self):
         client = self.client()
         for query in ("epicerie", "ÉPICERIE", "Épicerie"):
@@ -415,6 +434,18 @@ class GrievanceTest(WebTest):
         self.assertIn("Vous avez envoyé beaucoup de doléances en peu de temps", page.text)
         self.assertIn('value="Lampadaire éteint"', page.text)
         self.assertEqual(self.count("grievance"), 5)
+
+    def test_the_per_address_limit_is_explained_in_french_on_pages_and_in_json_on_the_api(self):
+        client = self.client()
+        statuses = [client.get("/annuaire").status for _ in range(60)]
+        self.assertIn(429, statuses)  # 20 a second, bursts of 2 s
+        page = client.get("/annuaire")
+        if page.status == 429:
+            self.assertIn("<h1>Trop de demandes</h1>", page.text)
+            self.assertTrue(page.header("Retry-After"))
+        api = client.get("/api/v1/town")
+        if api.status == 429:
+            self.assertEqual(json.loads(api.text)["error"]["code"], "rate_limited")
 
     def test_the_honeypot_refuses_robots(self):
         page = self.client().submit("/doleances/nouvelle", {**self.FIELDS, "site_web": "http://spam.example"})
