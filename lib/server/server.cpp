@@ -1,6 +1,8 @@
 #include "lib/server/server.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -177,7 +179,14 @@ class AccessLog {
  public:
   explicit AccessLog(const std::string& target) {
     if (target.empty()) return;
-    file_ = target == "-" ? stdout : std::fopen(target.c_str(), "a");
+    if (target == "-") {
+      file_ = stdout;
+    } else {
+      // Client addresses are personal data: a new log is readable by its owner only, whatever the umask.
+      const int fd = ::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+      if (fd >= 0) file_ = ::fdopen(fd, "a");
+      if (fd >= 0 && file_ == nullptr) ::close(fd);
+    }
     if (file_ == nullptr)
       throw Error(fmt::format("cannot open the access log '{}'", target), "check the path");
     owned_ = target != "-";

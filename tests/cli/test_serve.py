@@ -1716,6 +1716,8 @@ class StopTest(ServeTest):
         ]
         for method, path, kwargs, status in sent:
             self.assertEqual(server.request(method, path, **kwargs).status, status)
+        # Client addresses are personal data: owner-only, whatever the umask the server ran with.
+        self.assertEqual(log.stat().st_mode & 0o777, 0o600)
 
         body = json.dumps({"category": "voirie", "title": "Envoyée lentement", "description": "Un trou"}).encode()
         with socket.create_connection((server.host, server.port), timeout=15) as s:
