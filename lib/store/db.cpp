@@ -190,6 +190,45 @@ Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
   return db;
 }
 
+Db Db::CreateAtomically(const std::string& path, const std::function<void(Db&)>& fill, int busy_timeout_ms) {
+  fs::path parent = fs::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw Error(
+        fmt::format("cannot create database '{}': directory '{}' does not exist", path, parent.string()));
+  std::string temp = (parent / ".voisinage-XXXXXX").string();
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) throw Error(fmt::format("cannot create database '{}': {}", path, std::strerror(errno)));
+  ::fchmod(fd, 0600);
+  ::close(fd);
+  auto remove_temp = [&temp] {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(temp + suffix, ignored);
+  };
+  try {
+    {
+      Db db = Open(temp, OpenMode::kCreate, busy_timeout_ms);
+      fill(db);
+      // Everything into the main file (synced), which alone is linked under the final name.
+      db.sql().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    // link() rather than rename(): it never replaces a database another command created meanwhile.
+    if (::link(temp.c_str(), path.c_str()) != 0)
+      throw Error(fmt::format("cannot create database '{}': {}", path, std::strerror(errno)),
+                  errno == EEXIST ? "another command created it meanwhile: run the command again" : "");
+  } catch (const SQLite::Exception& e) {
+    remove_temp();
+    throw DescribeSqliteError(e, path, busy_timeout_ms);
+  } catch (...) {
+    remove_temp();
+    throw;
+  }
+  remove_temp();
+  Db db = Open(path, OpenMode::kExisting, busy_timeout_ms);
+  db.created_ = true;
+  return db;
+}
+
 Db Db::OpenCopyInMemory(const std::string& path, int busy_timeout_ms) {
   RequireVoisinageFile(path, Inspect(path));
   SQLite::Database disk(path, SQLite::OPEN_READONLY);
