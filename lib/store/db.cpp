@@ -312,6 +312,13 @@ Error DescribeSqliteError(const SQLite::Exception& e, const std::string& db_path
     case SQLITE_FULL:
       return Error(fmt::format("database '{}': the disk is full; nothing was changed", db_path),
                    "free some space and run the command again");
+    case SQLITE_IOERR:
+      // A write refused by the system: a full disk or the file-size limit (EFBIG) gives a short write.
+      if (e.getExtendedErrorCode() == SQLITE_IOERR_WRITE || e.getExtendedErrorCode() == SQLITE_IOERR_SHMSIZE)
+        return Error(fmt::format("database '{}': cannot write to the disk (full, or over the file-size "
+                                 "limit); nothing was changed", db_path),
+                     "free some space and run the command again");
+      return Error(fmt::format("database '{}': {}", db_path, e.what()));
     case SQLITE_READONLY:
       return Error(fmt::format("database '{}' is read-only", db_path),
                    "check the permissions of the file and of its directory");
@@ -374,6 +381,14 @@ void BackupDb(Db& db, const std::string& target) {
       if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(20);
     }
     copy.exec("PRAGMA journal_mode = DELETE");  // a backup is one self-contained file
+  } catch (const SQLite::Exception& e) {
+    fs::remove(partial, ec);
+    // The copy is what fails to be written, not the database.
+    const int code = e.getErrorCode() & 0xff;  // sqlite3_backup_step() returns extended codes
+    if (code == SQLITE_IOERR || code == SQLITE_FULL)
+      throw Error(fmt::format("cannot write backup '{}': the disk is full or over the file-size limit", target),
+                  "free some space and run the command again; the database was not changed");
+    throw;
   } catch (...) {
     fs::remove(partial, ec);
     throw;
