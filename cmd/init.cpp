@@ -66,8 +66,16 @@ int RunInit(const InitOptions& options, Invocation& invocation) {
     PrintDiff(diff, loud);
     return 0;
   }
-  Db db = OpenDb(invocation, OpenMode::kCreate);
-  TownDiff diff = file ? ApplyTownFile(db, *file, false) : TownDiff{};
+  // A new file is created with its town all at once: interrupted, it leaves no database (an existing file
+  // gets the difference in one transaction).
+  TownDiff diff;
+  auto apply = [&](Db& target) {
+    if (file) diff = ApplyTownFile(target, *file, false);
+  };
+  invocation.db_path = path;
+  Db db = exists ? OpenDb(invocation, OpenMode::kCreate)
+                 : Db::CreateAtomically(path, apply, invocation.global.busy_timeout_ms);
+  if (exists) apply(db);
   if (options.json) {
     nlohmann::json out = ToJson(diff);
     out["database"] = db.path();

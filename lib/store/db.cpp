@@ -190,6 +190,45 @@ Db Db::Open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
   return db;
 }
 
+Db Db::CreateAtomically(const std::string& path, const std::function<void(Db&)>& fill, int busy_timeout_ms) {
+  fs::path parent = fs::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw Error(
+        fmt::format("cannot create database '{}': directory '{}' does not exist", path, parent.string()));
+  std::string temp = (parent / ".voisinage-XXXXXX").string();
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) throw Error(fmt::format("cannot create database '{}': {}", path, std::strerror(errno)));
+  ::fchmod(fd, 0600);
+  ::close(fd);
+  auto remove_temp = [&temp] {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(temp + suffix, ignored);
+  };
+  try {
+    {
+      Db db = Open(temp, OpenMode::kCreate, busy_timeout_ms);
+      fill(db);
+      // Everything into the main file (synced), which alone is linked under the final name.
+      db.sql().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    // link() rather than rename(): it never replaces a database another command created meanwhile.
+    if (::link(temp.c_str(), path.c_str()) != 0)
+      throw Error(fmt::format("cannot create database '{}': {}", path, std::strerror(errno)),
+                  errno == EEXIST ? "another command created it meanwhile: run the command again" : "");
+  } catch (const SQLite::Exception& e) {
+    remove_temp();
+    throw DescribeSqliteError(e, path, busy_timeout_ms);
+  } catch (...) {
+    remove_temp();
+    throw;
+  }
+  remove_temp();
+  Db db = Open(path, OpenMode::kExisting, busy_timeout_ms);
+  db.created_ = true;
+  return db;
+}
+
 Db Db::OpenCopyInMemory(const std::string& path, int busy_timeout_ms) {
   RequireVoisinageFile(path, Inspect(path));
   SQLite::Database disk(path, SQLite::OPEN_READONLY);
@@ -273,6 +312,13 @@ Error DescribeSqliteError(const SQLite::Exception& e, const std::string& db_path
     case SQLITE_FULL:
       return Error(fmt::format("database '{}': the disk is full; nothing was changed", db_path),
                    "free some space and run the command again");
+    case SQLITE_IOERR:
+      // A write refused by the system: a full disk or the file-size limit (EFBIG) gives a short write.
+      if (e.getExtendedErrorCode() == SQLITE_IOERR_WRITE || e.getExtendedErrorCode() == SQLITE_IOERR_SHMSIZE)
+        return Error(fmt::format("database '{}': cannot write to the disk (full, or over the file-size "
+                                 "limit); nothing was changed", db_path),
+                     "free some space and run the command again");
+      return Error(fmt::format("database '{}': {}", db_path, e.what()));
     case SQLITE_READONLY:
       return Error(fmt::format("database '{}' is read-only", db_path),
                    "check the permissions of the file and of its directory");
@@ -335,6 +381,14 @@ void BackupDb(Db& db, const std::string& target) {
       if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(20);
     }
     copy.exec("PRAGMA journal_mode = DELETE");  // a backup is one self-contained file
+  } catch (const SQLite::Exception& e) {
+    fs::remove(partial, ec);
+    // The copy is what fails to be written, not the database.
+    const int code = e.getErrorCode() & 0xff;  // sqlite3_backup_step() returns extended codes
+    if (code == SQLITE_IOERR || code == SQLITE_FULL)
+      throw Error(fmt::format("cannot write backup '{}': the disk is full or over the file-size limit", target),
+                  "free some space and run the command again; the database was not changed");
+    throw;
   } catch (...) {
     fs::remove(partial, ec);
     throw;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -82,6 +83,14 @@ class Db {
   /// Opens `path`. Throws Error, without touching the file, when it is missing (kExisting), is not SQLite,
   /// is SQLite but not voisinage, or has a schema newer than this binary. Applies pending migrations.
   static Db Open(const std::string& path, OpenMode mode, int busy_timeout_ms = kDefaultBusyTimeoutMs);
+
+  /// Creates the database `path`, which must not exist, with the latest schema and whatever `fill` writes,
+  /// all or nothing: the file is built under a temporary name (.voisinage-XXXXXX) in the same directory and
+  /// appears under `path` only when complete, so that an interrupted creation (kill -9, full disk) leaves no
+  /// database at `path`. Returns it open (created() is true). Throws Error when `path` exists by then, or
+  /// whatever `fill` throws (the temporary file is removed).
+  static Db CreateAtomically(const std::string& path, const std::function<void(Db&)>& fill,
+                             int busy_timeout_ms = kDefaultBusyTimeoutMs);
 
   /// Opens an in-memory database with the latest schema (unit tests).
   static Db OpenInMemory();
