@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +11,37 @@
 #include "lib/error.h"
 
 namespace voisinage {
+
+namespace {
+
+constexpr std::string_view kTemporaryPrefix = ".voisinage-";
+
+// ".voisinage-" and six characters of mkstemp, perhaps followed by a SQLite companion's suffix.
+bool IsTemporaryName(std::string_view name) {
+  if (!name.starts_with(kTemporaryPrefix) || name.size() < kTemporaryPrefix.size() + 6) return false;
+  const std::string_view rest = name.substr(kTemporaryPrefix.size() + 6);
+  return rest.empty() || rest == "-wal" || rest == "-shm" || rest == "-journal";
+}
+
+void RemoveStaleTemporaryFiles(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto stale_before = fs::file_time_type::clock::now() - std::chrono::hours(24);
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code ignored;
+    if (IsTemporaryName(it->path().filename().string()) && it->is_regular_file(ignored) &&
+        fs::last_write_time(it->path(), ignored) < stale_before)
+      fs::remove(it->path(), ignored);
+  }
+}
+
+}  // namespace
+
+int CreateTemporaryFile(const std::filesystem::path& dir, std::string& path) {
+  RemoveStaleTemporaryFiles(dir);
+  path = (dir / (std::string(kTemporaryPrefix) + "XXXXXX")).string();
+  return ::mkstemp(path.data());
+}
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   const std::filesystem::path target(path_);
@@ -19,8 +51,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
     throw Error(fmt::format("cannot write '{}': it is not a regular file", path_),
                 "give the path of a file (or '-' for standard output where the command allows it)");
-  temp_path_ = ((target.has_parent_path() ? target.parent_path() : ".") / ".voisinage-XXXXXX").string();
-  int fd = ::mkstemp(temp_path_.data());
+  int fd = CreateTemporaryFile(target.has_parent_path() ? target.parent_path() : ".", temp_path_);
   if (fd < 0) throw Error(fmt::format("cannot write '{}': {}", path_, std::strerror(errno)));
   file_ = ::fdopen(fd, "wb");
   if (file_ == nullptr) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -42,6 +43,12 @@ class AtomicFileStream : public std::ostream {
   class Buffer;
   std::unique_ptr<Buffer> buffer_;
 };
+
+/// Creates a new empty file `.voisinage-XXXXXX` in `dir` (mode 0600) for a file to be renamed or linked into
+/// place once complete; sets `path` and returns its open descriptor, or -1 with errno. Such files that an
+/// interrupted command (kill -9, power cut) left in `dir` more than a day ago are removed first, with their
+/// SQLite companions (-wal, -shm, -journal).
+int CreateTemporaryFile(const std::filesystem::path& dir, std::string& path);
 
 /// Writes `content` to `path` through an AtomicFile.
 void WriteFileAtomically(const std::string& path, std::string_view content);

@@ -19,6 +19,7 @@
 
 #include <SQLiteCpp/Backup.h>
 
+#include "lib/atomic_file.h"
 #include "lib/store/schema.h"
 
 namespace voisinage {
@@ -196,8 +197,8 @@ Db Db::CreateAtomically(const std::string& path, const std::function<void(Db&)>&
   if (!parent.empty() && !fs::is_directory(parent, ec))
     throw Error(
         fmt::format("cannot create database '{}': directory '{}' does not exist", path, parent.string()));
-  std::string temp = (parent / ".voisinage-XXXXXX").string();
-  int fd = ::mkstemp(temp.data());
+  std::string temp;
+  int fd = CreateTemporaryFile(parent.empty() ? fs::path(".") : parent, temp);
   if (fd < 0) throw Error(fmt::format("cannot create database '{}': {}", path, std::strerror(errno)));
   ::fchmod(fd, 0600);
   ::close(fd);
@@ -316,7 +317,8 @@ Error DescribeSqliteError(const SQLite::Exception& e, const std::string& db_path
       // A write refused by the system: a full disk or the file-size limit (EFBIG) gives a short write.
       if (e.getExtendedErrorCode() == SQLITE_IOERR_WRITE || e.getExtendedErrorCode() == SQLITE_IOERR_SHMSIZE)
         return Error(fmt::format("database '{}': cannot write to the disk (full, or over the file-size "
-                                 "limit); nothing was changed", db_path),
+                                 "limit); nothing was changed",
+                                 db_path),
                      "free some space and run the command again");
       return Error(fmt::format("database '{}': {}", db_path, e.what()));
     case SQLITE_READONLY:
@@ -386,8 +388,9 @@ void BackupDb(Db& db, const std::string& target) {
     // The copy is what fails to be written, not the database.
     const int code = e.getErrorCode() & 0xff;  // sqlite3_backup_step() returns extended codes
     if (code == SQLITE_IOERR || code == SQLITE_FULL)
-      throw Error(fmt::format("cannot write backup '{}': the disk is full or over the file-size limit", target),
-                  "free some space and run the command again; the database was not changed");
+      throw Error(
+          fmt::format("cannot write backup '{}': the disk is full or over the file-size limit", target),
+          "free some space and run the command again; the database was not changed");
     throw;
   } catch (...) {
     fs::remove(partial, ec);

@@ -1,6 +1,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -292,6 +293,29 @@ TEST_CASE("an atomic file appears under its name only when committed", "[render]
   }
   CHECK(ReadFile(path) == "nouveau");
   CHECK(FilesIn(dir.File("")) == 1);
+}
+
+TEST_CASE("temporary files left by an interrupted command are removed after a day", "[render][atomic_file]") {
+  test::TempDir dir;
+  namespace fs = std::filesystem;
+  const auto day_ago = fs::file_time_type::clock::now() - std::chrono::hours(25);
+  for (const char* name : {".voisinage-aB3dE9", ".voisinage-aB3dE9-wal", ".voisinage-Zz0000-journal"}) {
+    dir.Write(name, "left by kill -9");
+    fs::last_write_time(dir.File(name), day_ago);
+  }
+  dir.Write(".voisinage-fresh1", "another command is writing it");
+  dir.Write(".voisinage-notes.txt", "not ours");
+  fs::last_write_time(dir.File(".voisinage-notes.txt"), day_ago);
+  dir.Write("old.csv", "a user's file");
+  fs::last_write_time(dir.File("old.csv"), day_ago);
+  WriteFileAtomically(dir.File("export.csv"), "x");
+  CHECK_FALSE(fs::exists(dir.File(".voisinage-aB3dE9")));
+  CHECK_FALSE(fs::exists(dir.File(".voisinage-aB3dE9-wal")));
+  CHECK_FALSE(fs::exists(dir.File(".voisinage-Zz0000-journal")));
+  CHECK(fs::exists(dir.File(".voisinage-fresh1")));
+  CHECK(fs::exists(dir.File(".voisinage-notes.txt")));
+  CHECK(fs::exists(dir.File("old.csv")));
+  CHECK(ReadFile(dir.File("export.csv")) == "x");
 }
 
 TEST_CASE("an atomic file destroyed without a commit leaves nothing", "[render][atomic_file]") {
