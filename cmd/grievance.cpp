@@ -276,7 +276,8 @@ void PrintStats(const nlohmann::json& s) {
   if (!s["streets"].empty()) {
     std::vector<std::string> streets;
     for (const auto& street : s["streets"])
-      streets.push_back(fmt::format("{} ({})", Printable(street["street"].get<std::string>()), Figure(street["received"])));
+      streets.push_back(
+          fmt::format("{} ({})", Printable(street["street"].get<std::string>()), Figure(street["received"])));
     std::cout << fmt::format("\nbusiest streets: {}\n", fmt::join(streets, "; "));
   }
   if (!s["overdue"].empty()) {

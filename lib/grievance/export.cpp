@@ -399,19 +399,20 @@ json GrievanceReportData(Db& db, const GrievanceFilter& filter) {
 
   json overdue = json::array();
   for (const json& o : stats["overdue"])
-    overdue.push_back({{"reference", o["reference"]},
-                       {"category_name", o["category_name"]},
-                       {"title", o["title"]},
-                       {"status_label", o["expected_on"] == ""
-                                            ? FrenchStatus(o["status"])
-                                            : fmt::format("{} (prévue le {})", FrenchStatus(o["status"]),
-                                                          FrenchDay(o["expected_on"].get<std::string>()))},
-                       {"created_on", zone.FormatFrench(ParseIso(o["created_at"].get<std::string>())).substr(0, 10)},
-                       {"days_open", FrenchFigure(o["days_open"], "")},
-                       {"days_overdue", FrenchFigure(o["days_overdue"], "")},
-                       {"neighbourhood", o["neighbourhood"]},
-                       {"address", o["address"]},
-                       {"service", o["service"]}});
+    overdue.push_back(
+        {{"reference", o["reference"]},
+         {"category_name", o["category_name"]},
+         {"title", o["title"]},
+         {"status_label", o["expected_on"] == ""
+                              ? FrenchStatus(o["status"])
+                              : fmt::format("{} (prévue le {})", FrenchStatus(o["status"]),
+                                            FrenchDay(o["expected_on"].get<std::string>()))},
+         {"created_on", zone.FormatFrench(ParseIso(o["created_at"].get<std::string>())).substr(0, 10)},
+         {"days_open", FrenchFigure(o["days_open"], "")},
+         {"days_overdue", FrenchFigure(o["days_overdue"], "")},
+         {"neighbourhood", o["neighbourhood"]},
+         {"address", o["address"]},
+         {"service", o["service"]}});
   data["overdue"] = overdue;
   data["has_overdue"] = !overdue.empty();
   const int64_t more = stats["overdue_count"].get<int64_t>() - static_cast<int64_t>(overdue.size());
