@@ -254,10 +254,8 @@ class Importer {
  private:
   enum class Outcome { kInserted, kUpdated, kClosed, kUnchanged, kSkipped };
 
-  struct Known {
-    uint64_t content_hash;
-    bool active;
-  };
+  // What the directory, or this run, holds under a key.
+  using Known = RunKeys::Stored;
 
   static int64_t Elapsed(std::chrono::steady_clock::time_point started) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
@@ -300,11 +298,10 @@ class Importer {
   // Reading phase: compares the row with what the directory (or this run) holds, and keeps it when it changes
   // something. Returns false when it was skipped.
   bool Plan(PreparedEntry&& p) {
-    std::optional<Known> known;
-    if (std::optional<RunKeys::Stored> stored = keys_.Get(p.entry.registry_key))
-      known = Known{stored->content_hash, stored->active};
-    else if (auto existing = writer_->Find(p.entry.kind, p.entry.registry_key))
-      known = Known{existing->content_hash, existing->status == "active"};
+    std::optional<Known> known = keys_.Get(p.entry.registry_key);
+    if (!known)
+      if (auto existing = writer_->Find(p.entry.kind, p.entry.registry_key))
+        known = Known{existing->content_hash, existing->status == "active"};
     const Outcome outcome = Classify(known, p);
     if (outcome == Outcome::kSkipped || outcome == Outcome::kUnchanged || request_.dry_run)
       return Count(outcome, p);
