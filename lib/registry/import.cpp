@@ -1,6 +1,11 @@
 #include "lib/registry/import.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 #include "lib/clock.h"
 #include "lib/registry/naf.h"
@@ -137,6 +142,70 @@ std::unique_ptr<RowMapper> MakeMapper(const ImportRequest& request, const std::s
 constexpr size_t kPendingBudget = 64u << 20;
 
 // Another import wrote to the directory while this one was comparing: start again.
+// A row read, mapped and located, on its way from the reading thread to the writing one.
+struct MappedRow {
+  PreparedEntry prepared;
+  bool located = false;
+};
+
+// The rows the reading thread has prepared and the writing thread not yet taken, in batches. Bounded, so that
+// memory stays bounded whatever the file's size; either side can end it: the reading side at the end of the
+// file or on its error (handed over to the writing side), the writing side on its own error.
+class RowQueue {
+ public:
+  static constexpr size_t kBatchRows = 256;
+
+  // Reading side: waits while the queue is full. False when the writing side has given up: stop reading.
+  bool Push(std::vector<MappedRow>&& batch) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return batches_.size() < kMaxBatches || abandoned_; });
+    if (abandoned_) return false;
+    batches_.push_back(std::move(batch));
+    changed_.notify_all();
+    return true;
+  }
+
+  // Reading side: no more rows, because the file ended or because of `error`.
+  void Close(std::exception_ptr error = nullptr) {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    error_ = error;
+    changed_.notify_all();
+  }
+
+  // Writing side: the next batch; false at the end. Rethrows the reading side's error once the batches read
+  // before it are taken.
+  bool Pop(std::vector<MappedRow>& batch) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return !batches_.empty() || closed_; });
+    if (batches_.empty()) {
+      if (error_) std::rethrow_exception(error_);
+      return false;
+    }
+    batch = std::move(batches_.front());
+    batches_.pop_front();
+    changed_.notify_all();
+    return true;
+  }
+
+  // Writing side: it has failed; the reading side stops at its next batch.
+  void Abandon() {
+    std::lock_guard lock(mutex_);
+    abandoned_ = true;
+    batches_.clear();
+    changed_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kMaxBatches = 16;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<MappedRow>> batches_;
+  bool closed_ = false;
+  bool abandoned_ = false;
+  std::exception_ptr error_;
+};
+
 struct StaleComparison {};
 
 class Importer {
@@ -186,50 +255,21 @@ class Importer {
       reading_.emplace(db_.sql(), SQLite::TransactionBehavior::DEFERRED);
       directory_version_ = DirectoryVersion();
     }
-    CsvRecord record;
-    DirectoryEntry entry;
-    const size_t columns = reader->header().size();
-    auto last_report = std::chrono::steady_clock::now();
-    while (reader->Next(record)) {
-      ++summary_.read;
-      if ((summary_.read & 0x3FFF) == 0) {
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_report > std::chrono::milliseconds(200)) {
-          last_report = now;
-          observer_.OnProgress({summary_.read + reader->filtered(), reader->bytes_read(),
-                                reader->total_bytes(), std::chrono::duration<double>(now - started).count()});
-        }
-      }
-      if (!record.error.empty()) {
-        Reject(record, record.error);
-        continue;
-      }
-      if (record.fields.size() != columns) {
-        Reject(record, fmt::format("the row has {} fields, the header has {}{}", record.fields.size(),
-                                   columns, record.fields.size() < columns ? " (truncated line?)" : ""));
-        continue;
-      }
-      try {
-        if (!mapper->Map(record, entry)) {
-          ++summary_.skipped;
-          continue;
-        }
-      } catch (const RowRejected& e) {
-        Reject(record, e.what());
-        continue;
-      }
-      std::optional<Point> point;
-      if (entry.lat && entry.lon) point = Point{*entry.lon, *entry.lat};
-      const Location location = locator.Locate(point, entry.postcode);
-      entry.neighbourhood_id = location.neighbourhood_id;
-      if (!keys_.Insert(entry.registry_key)) ++summary_.duplicates;
-      PreparedEntry prepared = Prepare(std::move(entry));
-      const bool unnamed = prepared.entry.name.empty();
-      if (!(writing_.has_value() ? Store(prepared) : Plan(std::move(prepared)))) continue;  // skipped
-      if (unnamed) ++summary_.unnamed;
-      if (location.found()) ++summary_.located;
+    // Reading, mapping and locating rows on one thread, comparing and writing them on this one: the two
+    // halves take about as long, and the machine has two cores.
+    RowQueue queue;
+    std::thread reading([&] { ReadRows(*reader, *mapper, locator, started, queue); });
+    try {
+      std::vector<MappedRow> batch;
+      while (queue.Pop(batch))
+        for (MappedRow& row : batch) Take(std::move(row));
+    } catch (...) {
+      queue.Abandon();
+      reading.join();
+      throw;
     }
-    summary_.skipped += reader->filtered();
+    reading.join();
+    summary_.skipped += filtered_out_ + reader->filtered();
     summary_.read += reader->filtered();
     summary_.sha256 = reader->Sha256();
     if (request_.strict && summary_.rejected > 0)
@@ -256,6 +296,71 @@ class Importer {
 
   // What the directory, or this run, holds under a key.
   using Known = RunKeys::Stored;
+
+  // The reading thread: reads, checks, maps and locates every row, and hands the rows to keep to `queue`.
+  // Counts what it reads, rejects and leaves out (read, rejected, filtered_out_); nothing else.
+  void ReadRows(CsvReader& reader, RowMapper& mapper, const Locator& locator,
+                std::chrono::steady_clock::time_point started, RowQueue& queue) {
+    try {
+      CsvRecord record;
+      DirectoryEntry entry;
+      std::vector<MappedRow> batch;
+      const size_t columns = reader.header().size();
+      auto last_report = std::chrono::steady_clock::now();
+      while (reader.Next(record)) {
+        ++summary_.read;
+        if ((summary_.read & 0x3FFF) == 0) {
+          auto now = std::chrono::steady_clock::now();
+          if (now - last_report > std::chrono::milliseconds(200)) {
+            last_report = now;
+            observer_.OnProgress({summary_.read + reader.filtered(), reader.bytes_read(),
+                                  reader.total_bytes(),
+                                  std::chrono::duration<double>(now - started).count()});
+          }
+        }
+        if (!record.error.empty()) {
+          Reject(record, record.error);
+          continue;
+        }
+        if (record.fields.size() != columns) {
+          Reject(record, fmt::format("the row has {} fields, the header has {}{}", record.fields.size(),
+                                     columns, record.fields.size() < columns ? " (truncated line?)" : ""));
+          continue;
+        }
+        try {
+          if (!mapper.Map(record, entry)) {
+            ++filtered_out_;
+            continue;
+          }
+        } catch (const RowRejected& e) {
+          Reject(record, e.what());
+          continue;
+        }
+        std::optional<Point> point;
+        if (entry.lat && entry.lon) point = Point{*entry.lon, *entry.lat};
+        const Location location = locator.Locate(point, entry.postcode);
+        entry.neighbourhood_id = location.neighbourhood_id;
+        batch.push_back({Prepare(std::move(entry)), location.found()});
+        if (batch.size() == RowQueue::kBatchRows) {
+          if (!queue.Push(std::move(batch))) return;
+          batch = {};
+        }
+      }
+      if (!batch.empty() && !queue.Push(std::move(batch))) return;
+      queue.Close();
+    } catch (...) {
+      queue.Close(std::current_exception());
+    }
+  }
+
+  // This thread: compares a row with the directory and plans or writes it.
+  void Take(MappedRow&& row) {
+    if (!keys_.Insert(row.prepared.entry.registry_key)) ++summary_.duplicates;
+    const bool unnamed = row.prepared.entry.name.empty();
+    if (!(writing_.has_value() ? Store(row.prepared) : Plan(std::move(row.prepared)))) return;  // skipped
+    if (unnamed) ++summary_.unnamed;
+    if (row.located) ++summary_.located;
+  }
 
   static int64_t Elapsed(std::chrono::steady_clock::time_point started) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
@@ -396,6 +501,7 @@ class Importer {
   ImportSummary summary_;
   Encoding encoding_ = Encoding::kUtf8;
   int64_t reported_rejects_ = 0;
+  int64_t filtered_out_ = 0;  // rows the mapper left out (the reading thread's count)
   RunKeys keys_;
   std::optional<DirectoryWriter> writer_;
   std::optional<SQLite::Transaction> reading_;  // the reading phase's snapshot
