@@ -34,7 +34,6 @@ void SetupDb(CLI::App& app, Invocation& invocation);
 namespace {
 
 // Exit codes, documented under EXIT STATUS in voisinage(1).
-constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 

@@ -91,20 +91,25 @@ class DbBackupTest(harness.VoisinageTest):
 
         def writer():
             i = 0
-            deadline = time.monotonic() + 4
+            deadline = time.monotonic() + 60
             while not stop.is_set() and time.monotonic() < deadline:
                 i += 1
                 done = subprocess.run([harness.BINARY, "--db", str(self.db), "member", "add", "--name", f"W{i}"],
                                       capture_output=True, text=True, timeout=30)
                 outcomes.append((done.returncode, done.stderr))
 
+        def wait_for_writes(count):  # however slow the build (the sanitizer build is three times slower)
+            deadline = time.monotonic() + 30
+            while len(outcomes) < count and time.monotonic() < deadline:
+                time.sleep(0.01)
+
         thread = threading.Thread(target=writer)
         thread.start()
         try:
-            time.sleep(0.3)
+            wait_for_writes(2)
             during = len(outcomes)
             result = self.run_cli("db", "backup", "live.db")
-            time.sleep(0.3)
+            wait_for_writes(during + 2)
         finally:
             stop.set()
             thread.join()

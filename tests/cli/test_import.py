@@ -837,7 +837,8 @@ class BadInputTest(ImportTestCase):
         err = (self.dir / "huge.err").read_text()
         self.assertIn("rejected line 2", err)
         self.assertIn("longer than", err)
-        self.assertLess(report["maxrss_kib"], 100 * 1024, "peak memory of the import")
+        if not os.environ.get("VOISINAGE_SANITIZED"):  # AddressSanitizer's shadow memory inflates it
+            self.assertLess(report["maxrss_kib"], 100 * 1024, "peak memory of the import")
 
 
 HUGE_LINE_SCRIPT = '''\
