@@ -42,8 +42,14 @@ inline void MapRows(const std::vector<std::string>& headers, MapperFactory make_
     return;  // detection read the header differently (another delimiter): not this format
   }
   CsvRecord record;
-  while (reader->Next(record)) {
-    if (!record.error.empty()) continue;  // the import rejects it before mapping
+  for (;;) {
+    try {
+      if (!reader->Next(record)) break;
+    } catch (const Error&) {
+      break;  // the body ends in corrupt gzip data, say: the import stops with the message
+    }
+    // The import rejects these before mapping (see RowMapper::Map).
+    if (!record.error.empty() || record.fields.size() != reader->header().size()) continue;
     DirectoryEntry entry;
     try {
       if (mapper->Map(record, entry)) {
