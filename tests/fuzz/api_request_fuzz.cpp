@@ -24,14 +24,10 @@ void ReadBack(const std::string& response) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  server = new voisinage::fuzz::FuzzServer();  // for the process's life
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using voisinage::fuzz::FuzzServer;
   if (size == 0) return 0;
+  server = &voisinage::fuzz::CurrentServer();
   const std::string_view rest = voisinage::fuzz::AsText(data + 1, size - 1);
   const std::string& resident = server->resident_token();
   const std::string& moderator = server->moderator_token();

@@ -8,14 +8,10 @@ namespace {
 voisinage::fuzz::FuzzServer* server = nullptr;
 }
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  server = new voisinage::fuzz::FuzzServer();  // for the process's life
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using voisinage::fuzz::FuzzServer;
   if (size == 0) return 0;
+  server = &voisinage::fuzz::CurrentServer();
   const std::string_view rest = voisinage::fuzz::AsText(data + 1, size - 1);
   const std::string form = "application/x-www-form-urlencoded";
   const std::string keyed = "api_key=" + server->resident_token() + "&" + std::string(rest);

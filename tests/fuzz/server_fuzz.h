@@ -76,6 +76,12 @@ class FuzzServer {
                                    grievance))) == 201);
   }
 
+  ~FuzzServer() {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(context_.options.db_path + suffix, ignored);
+  }
+
   const std::string& resident_token() const { return resident_token_; }
   const std::string& moderator_token() const { return moderator_token_; }
 
@@ -135,8 +141,9 @@ class FuzzServer {
   };
 
   static ServeOptions Options() {
+    static int created = 0;
     ServeOptions o;
-    o.db_path = (ScratchDirectory() / "town.db").string();
+    o.db_path = (ScratchDirectory() / ("town-" + std::to_string(++created) + ".db")).string();
     o.client_rate = 0;
     o.token_rate = 0;
     return o;
@@ -146,5 +153,21 @@ class FuzzServer {
   Http http_;
   std::string resident_token_, moderator_token_;
 };
+
+/// The server of a fuzz target, made anew every `kRuns` inputs: the database stays small (listings as fast
+/// as at the start) and an input's outcome depends on a few hundred before it at most.
+inline FuzzServer& CurrentServer() {
+  static constexpr int kRuns = 1000;
+  static FuzzServer* server = nullptr;
+  static int runs = 0;
+  if (server == nullptr || ++runs % kRuns == 0) {
+    // The new one first: at another address, so that no thread's connection to the old file is reused
+    // (ServerContext::db() keys them by context).
+    FuzzServer* next = new FuzzServer();
+    delete server;
+    server = next;
+  }
+  return *server;
+}
 
 }  // namespace voisinage::fuzz

@@ -39,17 +39,27 @@ json& Field(json& context, const std::string& name) {
   }
 }
 
-// Data for `source`: each escaped field gets strings[i % n] for the i-th field met.
-json DataFor(const std::string& source, const std::vector<std::string>& strings) {
+struct Tag {
+  bool raw;  // {{{x}}} or {{&x}}
+  std::string kind;
+  std::string name;
+};
+
+// The tags of `source`, as RenderMustache's field check reads them (read once: std::regex is slow).
+std::vector<Tag> TagsOf(const std::string& source) {
   static const std::regex tag(R"(\{\{(\{?)\s*([#^/&!>]?)\s*([^}]*?)\s*\}?\}\})");
+  std::vector<Tag> tags;
+  for (auto it = std::sregex_iterator(source.begin(), source.end(), tag); it != std::sregex_iterator(); ++it)
+    tags.push_back({(*it)[1] == "{" || (*it)[2] == "&", (*it)[2], (*it)[3]});
+  return tags;
+}
+
+// Data for a template's tags: each escaped field gets strings[i % n] for the i-th field met.
+json DataFor(const std::vector<Tag>& tags, const std::vector<std::string>& strings) {
   json data = json::object();
   std::vector<json*> contexts = {&data};
   size_t next = 0;
-  for (auto it = std::sregex_iterator(source.begin(), source.end(), tag); it != std::sregex_iterator();
-       ++it) {
-    const bool raw = (*it)[1] == "{" || (*it)[2] == "&";
-    const std::string kind = (*it)[2];
-    const std::string name = (*it)[3];
+  for (const auto& [raw, kind, name] : tags) {
     json& context = *contexts.back();
     if (kind == "!" || kind == ">" || name == ".") continue;
     if (kind == "/") {
@@ -95,11 +105,15 @@ void CheckEscapes(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace voisinage;
-  static const std::vector<std::pair<std::string, std::string>> kTemplates = [] {
-    std::vector<std::pair<std::string, std::string>> html;
+  struct Template {
+    std::string name, source;
+    std::vector<Tag> tags;
+  };
+  static const std::vector<Template> kTemplates = [] {
+    std::vector<Template> html;
     for (const auto& [name, source] : EmbeddedTemplates())
       if (name.ends_with(".html.mustache") && name.find("/_") == std::string::npos)
-        html.emplace_back(name, Expand(name));
+        html.push_back({name, Expand(name), TagsOf(Expand(name))});
     return html;
   }();
   const std::string_view input = fuzz::AsText(data, size);
@@ -112,9 +126,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         text.begin(), text.end(), [](char ch) { return ch == '<' || ch == '>' || ch == '"' || ch == '\''; },
         'x');
   // Which template: the input's length picks it, so that every template sees every kind of input.
-  const auto& [name, source] = kTemplates[size % kTemplates.size()];
-  const std::string shown = RenderMustache(name, source, DataFor(source, strings));
-  const std::string baseline = RenderMustache(name, source, DataFor(source, defused));
+  const Template& page = kTemplates[size % kTemplates.size()];
+  const std::string shown = RenderMustache(page.name, page.source, DataFor(page.tags, strings));
+  const std::string baseline = RenderMustache(page.name, page.source, DataFor(page.tags, defused));
   for (char ch : {'<', '>', '"', '\''})
     FUZZ_CHECK(std::count(shown.begin(), shown.end(), ch) ==
                std::count(baseline.begin(), baseline.end(), ch));
