@@ -50,7 +50,7 @@ class InProcessServer : public httplib::Server {
   /// The response to `request` (request line, headers and body), as sent.
   std::string Serve(const std::string& request) {
     httplib::detail::BufferStream stream;  // reads what was written first, then appends the response
-    stream.write(request);
+    stream.write(request.data(), request.size());
     bool closed = false;
     process_request(stream, /*close_connection=*/true, closed, nullptr);
     return stream.get_buffer().substr(request.size());
