@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -103,6 +104,20 @@ namespace {
 constexpr size_t kChunk = 1 << 20;
 constexpr size_t kRawKept = 4096;
 
+// Bytes left uninitialised: only those read into the buffer are ever looked at, and zeroing its megabytes
+// would cost more than reading a small file (a mapping's spreadsheet, a town hall's list).
+class ByteBuffer {
+ public:
+  explicit ByteBuffer(size_t size = 0) : bytes_(std::make_unique_for_overwrite<char[]>(size)), size_(size) {}
+  char* data() { return bytes_.get(); }
+  size_t size() const { return size_; }
+  char operator[](size_t i) const { return bytes_[i]; }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  size_t size_;
+};
+
 // SHA-256 of the raw bytes, computed on the other core: libsodium's portable SHA-256 is slower than the
 // parsing itself. The queue is bounded, so memory stays constant.
 class BackgroundSha256 {
@@ -192,7 +207,8 @@ class RawInput {
         if (S_ISREG(st.st_mode)) total_ = st.st_size;
       }
     }
-    raw_.resize(kChunk);
+    // A small file needs no megabyte (one byte more than the file: its end is seen in one read).
+    raw_ = ByteBuffer(total_ > 0 ? std::min<uint64_t>(kChunk, total_ + 1) : kChunk);
     FillRaw();
     compressed_ = raw_len_ >= 2 && static_cast<unsigned char>(raw_[0]) == 0x1f &&
                   static_cast<unsigned char>(raw_[1]) == 0x8b;
@@ -262,7 +278,7 @@ class RawInput {
   bool owns_fd_ = false;
   uint64_t total_ = 0;
   uint64_t bytes_read_ = 0;
-  std::vector<char> raw_;
+  ByteBuffer raw_;
   size_t raw_pos_ = 0, raw_len_ = 0;
   bool compressed_ = false;
   bool stream_ended_ = false;
@@ -275,7 +291,11 @@ class StreamCsvReader final : public CsvReader {
   StreamCsvReader(const std::string& path, const CsvOptions& options)
       : path_(path), options_(options), input_(path) {
     compressed_ = input_.compressed();
-    buffer_.resize(kChunk + options.max_record_bytes);
+    // The whole of a small file is the detection sample, as it would be in a megabyte's buffer; a compressed
+    // file may inflate to more than its size.
+    const uint64_t total = input_.total();
+    buffer_ = ByteBuffer((total > 0 && !compressed_ ? std::min<uint64_t>(kChunk, total + 1) : kChunk) +
+                         options.max_record_bytes);
     Fill();
     std::string_view sample(buffer_.data(), end_);
     if (sample.empty())
@@ -561,7 +581,7 @@ class StreamCsvReader final : public CsvReader {
   std::string path_;
   CsvOptions options_;
   RawInput input_;
-  std::vector<char> buffer_;
+  ByteBuffer buffer_;
   size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
   int64_t line_ = 1;

@@ -55,7 +55,9 @@ class CsvReader {
   bool encoding_detected() const { return encoding_detected_; }
   bool compressed() const { return compressed_; }
 
-  /// Reads the next record; false at the end of the file.
+  /// Reads the next record; false at the end of the file. A malformed record is returned with its `error`
+  /// set; throws Error naming the file when the rest of it cannot be read (a read error, corrupt or
+  /// truncated gzip data).
   virtual bool Next(CsvRecord& record) = 0;
 
   /// Skips, without converting them, the records whose field `column` is not one of `values` (a cheap

@@ -35,7 +35,9 @@ class RowMapper {
   /// The column holding the commune's INSEE code, for the reader's cheap pre-filter.
   virtual std::optional<size_t> commune_column() const = 0;
   /// Fills `entry` (kind, key, fields, status) from `record`; false when the filter leaves the row out.
-  /// Throws RowRejected with the reason when the row is invalid.
+  /// Throws RowRejected with the reason when the row is invalid. `record` must be well formed (no `error`)
+  /// and have as many fields as the header the mapper was made for: the import rejects other records
+  /// before mapping them.
   virtual bool Map(const CsvRecord& record, DirectoryEntry& entry) = 0;
 };
 

@@ -74,6 +74,13 @@ using ErrorSender =
     std::function<void(httplib::Response&, int status, const std::string& code, const std::string& message)>;
 void Guarded(httplib::Response& res, ErrorSender send_error, const std::function<void()>& handler);
 
+/// Sets `http` up as `voisinage serve` answers: body limit and timeouts, security headers and the limits
+/// checked before routing (header size, chunked bodies, per-client rate), the error and exception handlers,
+/// and the routes of the API, Open311 and the pages. Everything but threads, sockets and the access log,
+/// which Server::Start adds: a caller may feed requests to `http` without a socket (tests/fuzz/). `context`
+/// must outlive `http` and have its writer set before the first request.
+void ConfigureServer(httplib::Server& http, ServerContext& context);
+
 void RegisterApi(httplib::Server& server, ServerContext& context);
 void RegisterOpen311(httplib::Server& server, ServerContext& context);
 

@@ -83,7 +83,9 @@ void SendOpen311Error(Response& res, bool xml, int status, const std::string& me
   if (xml)
     res.set_content(ToXml("errors", errors), kXml);
   else
-    res.set_content(errors.dump(), "application/json; charset=utf-8");
+    // The message may quote what the client sent, which need not be UTF-8: replaced, never thrown on (500).
+    res.set_content(errors.dump(-1, ' ', false, json::error_handler_t::replace),
+                    "application/json; charset=utf-8");
 }
 
 void Handle(const Request& req, Response& res, const std::function<void()>& handler) {

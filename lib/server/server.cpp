@@ -248,22 +248,15 @@ Server::~Server() {
   if (state_->listener.joinable()) state_->listener.join();
 }
 
-void Server::Start() {
-  State& s = *state_;
-  const ServeOptions& o = s.context.options;
-  // Opened now: a missing or foreign file is reported before the port is taken.
-  s.context.writer = std::make_unique<BatchWriter>(o.db_path, o.busy_timeout_ms);
-  httplib::Server& http = s.http;
-  const size_t threads = static_cast<size_t>(std::max(1, o.threads));
-  http.new_task_queue = [threads] { return new ConnectionThreads(threads); };
+void ConfigureServer(httplib::Server& http, ServerContext& context) {
+  const ServeOptions& o = context.options;
   http.set_payload_max_length(o.body_limit);
   http.set_read_timeout(o.timeout_seconds, 0);
   http.set_write_timeout(o.timeout_seconds, 0);
   http.set_keep_alive_timeout(o.timeout_seconds);
   http.set_keep_alive_max_count(10000);
-  http.set_tcp_nodelay(true);
   // Runs once the headers are read, before the body is: limits that need no body are enforced here.
-  http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
+  http.set_pre_routing_handler([&context](const httplib::Request& req, httplib::Response& res) {
     request_started = Clock::now();
     request_timed = true;
     SetSecurityHeaders(res);
@@ -283,13 +276,13 @@ void Server::Start() {
     // A body announced larger than the limit is refused at once, without waiting for it.
     if (req.has_header("Content-Length")) {
       const std::string length = req.get_header_value("Content-Length");
-      if (length.size() > 18 || std::strtoull(length.c_str(), nullptr, 10) > s.context.options.body_limit) {
+      if (length.size() > 18 || std::strtoull(length.c_str(), nullptr, 10) > context.options.body_limit) {
         res.set_header("Connection", "close");
         SendError(res, 413, "too_large", "the request body is too large");
         return httplib::Server::HandlerResponse::Handled;
       }
     }
-    if (int wait = s.context.per_client.Take(req.remote_addr); wait > 0) {
+    if (int wait = context.per_client.Take(req.remote_addr); wait > 0) {
       res.set_header("Retry-After", std::to_string(wait));
       SendError(res, 429, "rate_limited", "too many requests from this address: slow down");
       return httplib::Server::HandlerResponse::Handled;
@@ -298,13 +291,13 @@ void Server::Start() {
   });
   // Every error the library produces itself (unknown path 404, body too large 413, bad request 400) gets
   // the API's JSON shape; responses that already have a body keep it.
-  http.set_error_handler(httplib::Server::HandlerWithResponse([&s](const httplib::Request& req,
-                                                                   httplib::Response& res) {
+  http.set_error_handler(httplib::Server::HandlerWithResponse([&context](const httplib::Request& req,
+                                                                         httplib::Response& res) {
     SetSecurityHeaders(res);
     // The pages answer in French HTML, also for what was refused before a page handler ran.
     if (IsPagePath(req.path) &&
         (res.body.empty() || res.get_header_value("Content-Type").starts_with("application/json"))) {
-      SendPageError(s.context, res);
+      SendPageError(context, res);
       return httplib::Server::HandlerResponse::Handled;
     }
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
@@ -340,6 +333,21 @@ void Server::Start() {
     }
     SendError(res, 500, "internal_error", "something went wrong on the server; the request was not applied");
   });
+  RegisterApi(http, context);
+  RegisterOpen311(http, context);
+  RegisterPages(http, context);  // last: its catch-all answers unknown page paths in French
+}
+
+void Server::Start() {
+  State& s = *state_;
+  const ServeOptions& o = s.context.options;
+  // Opened now: a missing or foreign file is reported before the port is taken.
+  s.context.writer = std::make_unique<BatchWriter>(o.db_path, o.busy_timeout_ms);
+  httplib::Server& http = s.http;
+  const size_t threads = static_cast<size_t>(std::max(1, o.threads));
+  http.new_task_queue = [threads] { return new ConnectionThreads(threads); };
+  http.set_tcp_nodelay(true);
+  ConfigureServer(http, s.context);
   if (s.log.enabled())
     http.set_logger([&s](const httplib::Request& req, const httplib::Response& res) {
       const double ms =
@@ -348,9 +356,6 @@ void Server::Start() {
       request_timed = false;
       s.log.Write(req, res, ms);
     });
-  RegisterApi(http, s.context);
-  RegisterOpen311(http, s.context);
-  RegisterPages(http, s.context);  // last: its catch-all answers unknown page paths in French
 
   // cpp-httplib as Debian builds it listens with a backlog of 5: bursts of new connections overflow it and
   // wait a second for the SYN to be sent again. Keep the listening socket to listen again with a real

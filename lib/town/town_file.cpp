@@ -116,12 +116,18 @@ class TownFileReader {
     json geojson;
     if (node.IsScalar()) {
       fs::path file = fs::path(path_).parent_path() / node.Scalar();
+      std::error_code ignored;
+      // A directory opens like a file, then fails to be read with an exception of the stream's own.
+      if (fs::is_directory(file, ignored))
+        FailAt(node, fmt::format("cannot read polygon file '{}': it is a directory", file.string()));
       std::ifstream in(file);
       if (!in) FailAt(node, fmt::format("cannot read polygon file '{}'", file.string()));
       try {
         geojson = json::parse(in);
       } catch (const json::parse_error& e) {
         FailAt(node, fmt::format("polygon file '{}' is not valid JSON (byte {})", file.string(), e.byte));
+      } catch (const std::ios_base::failure& e) {
+        FailAt(node, fmt::format("cannot read polygon file '{}': {}", file.string(), e.code().message()));
       }
     } else {
       geojson = ToJson(node);

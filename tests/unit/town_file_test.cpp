@@ -101,4 +101,10 @@ TEST_CASE("polygons inline or from a file relative to the town file") {
   dir.Write("missing.yaml",
             kMinimal + "neighbourhoods:\n  - {slug: by, name: By, polygon: nowhere.geojson}\n");
   CHECK_THROWS_WITH(LoadTownFile(dir.File("missing.yaml")), Catch::Contains("cannot read polygon file"));
+  // Found by tests/fuzz/town_file: a directory opened as a file, and reading it threw std::ios_failure.
+  std::filesystem::create_directory(dir.File("quartiers"));
+  dir.Write("directory.yaml", kMinimal + "neighbourhoods:\n  - {slug: by, name: By, polygon: quartiers}\n");
+  CHECK_THROWS_AS(LoadTownFile(dir.File("directory.yaml")), Error);
+  CHECK_THROWS_WITH(LoadTownFile(dir.File("directory.yaml")),
+                    Catch::Contains("line 6") && Catch::Contains("it is a directory"));
 }
