@@ -139,7 +139,7 @@ std::unique_ptr<RowMapper> MakeMapper(const ImportRequest& request, const std::s
 // lock there and writes the rest as it reads. Before writing, it checks that no other import has written to
 // the directory since it started reading; if one has, its comparisons are stale and the import starts again,
 // taking the write lock from the start (standard input cannot be read twice, so it always does).
-constexpr size_t kPendingBudget = 64u << 20;
+constexpr size_t kPendingBudget = 32u << 20;  // with the run's key table and SQLite's cache: < 100 MB
 
 // Another import wrote to the directory while this one was comparing: start again.
 // A row read, mapped and located, on its way from the reading thread to the writing one.
@@ -197,7 +197,7 @@ class RowQueue {
   }
 
  private:
-  static constexpr size_t kMaxBatches = 16;
+  static constexpr size_t kMaxBatches = 4;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::vector<MappedRow>> batches_;
