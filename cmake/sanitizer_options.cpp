@@ -1,6 +1,6 @@
-// Default options of the sanitizer build (VOISINAGE_SANITIZE), compiled into each of its executables so that a
-// test run by hand behaves as in scripts/test. The environment (ASAN_OPTIONS, UBSAN_OPTIONS) still overrides.
-// Exit status 86 is used by no command: a sanitizer report can never pass for an expected failure.
+// Default options of the sanitizer build (VOISINAGE_SANITIZE), compiled into each of its executables so that
+// a test run by hand behaves as in scripts/test. The environment (ASAN_OPTIONS, UBSAN_OPTIONS) still
+// overrides. Exit status 86 is used by no command: a sanitizer report can never pass for an expected failure.
 
 extern "C" {
 

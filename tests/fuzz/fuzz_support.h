@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "tests/unit/test_support.h"
+
 #define FUZZ_CHECK(condition)                                                            \
   do {                                                                                   \
     if (!(condition)) {                                                                  \
@@ -24,9 +26,7 @@
 
 namespace voisinage::fuzz {
 
-inline std::string SourcePath(const std::string& relative) {
-  return std::string(VOISINAGE_SOURCE_DIR) + "/" + relative;
-}
+using test::SourcePath;  // tests/unit/test_support.h
 
 inline std::string ReadSourceFile(const std::string& relative) {
   std::ifstream in(SourcePath(relative), std::ios::binary);
@@ -39,7 +39,14 @@ inline std::string ReadSourceFile(const std::string& relative) {
 
 /// A directory of this process's own, in memory when /dev/shm exists; removed at a normal exit.
 inline const std::filesystem::path& ScratchDirectory() {
-  static const std::filesystem::path directory = [] {
+  struct Scratch {
+    std::filesystem::path path;
+    ~Scratch() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static const Scratch scratch = [] {
     const std::filesystem::path parent =
         std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
     std::string pattern = (parent / "voisinage-fuzz-XXXXXX").string();
@@ -47,17 +54,9 @@ inline const std::filesystem::path& ScratchDirectory() {
       std::perror("fuzz: mkdtemp");
       std::abort();
     }
-    return std::filesystem::path(pattern);
+    return Scratch{pattern};
   }();
-  static const bool cleanup = [] {
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(directory, ignored);
-    });
-    return true;
-  }();
-  (void)cleanup;
-  return directory;
+  return scratch.path;
 }
 
 /// Writes `bytes` to the scratch file `name` (the same path on every call) and returns its path.
