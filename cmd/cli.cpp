@@ -19,7 +19,7 @@ void Say(const Invocation& invocation, const std::string& line) {
   if (!invocation.global.quiet) std::cout << line << '\n';
 }
 
-namespace {
+namespace cli_command {
 
 // Display width of UTF-8 text: continuation bytes take no column.
 size_t Width(const std::string& text) {
@@ -27,9 +27,10 @@ size_t Width(const std::string& text) {
                        [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
 
-}  // namespace
+}  // namespace cli_command
 
 void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  using namespace cli_command;
   std::vector<size_t> widths(header.size());
   for (size_t i = 0; i < header.size(); ++i) widths[i] = Width(header[i]);
   for (const auto& row : rows)

@@ -6,7 +6,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace db_command {
 
 struct CheckOptions {
   bool json = false;
@@ -101,9 +101,10 @@ int RunPurge(const PurgeOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace db_command
 
 void SetupDb(CLI::App& app, Invocation& invocation) {
+  using namespace db_command;
   CLI::App* group = app.add_subcommand("db", "Check, back up, vacuum, migrate and purge the database file");
   group->require_subcommand(1);
 

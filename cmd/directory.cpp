@@ -5,7 +5,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace directory_command {
 
 struct ListOptions {
   DirectoryQuery query;
@@ -88,9 +88,10 @@ void AddFilters(CLI::App* c, DirectoryQuery& q) {
       ->check(CLI::Range(1, 100000));
 }
 
-}  // namespace
+}  // namespace directory_command
 
 void SetupDirectory(CLI::App& app, Invocation& invocation) {
+  using namespace directory_command;
   CLI::App* group = app.add_subcommand("directory", "List, show and search the shops and associations");
   group->require_subcommand(1);
 

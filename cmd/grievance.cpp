@@ -12,7 +12,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace grievance_command {
 
 struct AddOptions {
   NewGrievance grievance;
@@ -341,9 +341,10 @@ void AddActorOption(CLI::App* app, std::string& by) {
       ->option_text("MEMBER");
 }
 
-}  // namespace
+}  // namespace grievance_command
 
 void SetupGrievance(CLI::App& app, Invocation& invocation) {
+  using namespace grievance_command;
   CLI::App* group =
       app.add_subcommand("grievance", "Residents' grievances (doléances): record, follow, report");
   group->require_subcommand(1);

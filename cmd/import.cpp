@@ -11,7 +11,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace import_command {
 
 // Exit status of an import that committed its good rows but rejected some.
 constexpr int kExitRejected = 3;
@@ -185,9 +185,10 @@ CLI::App* AddImportCommand(CLI::App* group, Invocation& invocation, const std::s
   return c;
 }
 
-}  // namespace
+}  // namespace import_command
 
 void SetupImport(CLI::App& app, Invocation& invocation) {
+  using namespace import_command;
   CLI::App* group = app.add_subcommand("import", "Import shops and associations into the directory");
   group->require_subcommand(1);
   AddImportCommand(group, invocation, "merchant");

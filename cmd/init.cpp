@@ -8,7 +8,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace init_command {
 
 struct InitOptions {
   std::string from;
@@ -93,9 +93,10 @@ int RunInit(const InitOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace init_command
 
 void SetupInit(CLI::App& app, Invocation& invocation) {
+  using namespace init_command;
   auto options = std::make_shared<InitOptions>();
   CLI::App* init = app.add_subcommand("init", "Create the database, or apply a town file to it");
   init->add_option("--from", options->from, "Town file (YAML) to apply; see voisinage-town-file(5)")

@@ -9,7 +9,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace invite_command {
 
 struct CreateOptions {
   std::string neighbourhood;
@@ -99,9 +99,10 @@ int RunRedeem(const RedeemOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace invite_command
 
 void SetupInvite(CLI::App& app, Invocation& invocation) {
+  using namespace invite_command;
   CLI::App* group = app.add_subcommand("invite", "Create, list, revoke and redeem invitation codes");
   group->require_subcommand(1);
 

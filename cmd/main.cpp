@@ -31,7 +31,7 @@ void SetupToken(CLI::App& app, Invocation& invocation);
 void SetupServe(CLI::App& app, Invocation& invocation);
 void SetupDb(CLI::App& app, Invocation& invocation);
 
-namespace {
+namespace main_command {
 
 // Exit codes, documented under EXIT STATUS in voisinage(1).
 constexpr int kExitFailure = 1;
@@ -142,9 +142,9 @@ int Main(int argc, char** argv) {
   return code;
 }
 
-}  // namespace
+}  // namespace main_command
 }  // namespace voisinage
 
 int main(int argc, char** argv) {
-  return voisinage::Main(argc, argv);
+  return voisinage::main_command::Main(argc, argv);
 }

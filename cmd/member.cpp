@@ -8,7 +8,7 @@ namespace voisinage {
 
 void SetupMemberPrivacy(CLI::App& group, Invocation& invocation);  // cmd/member_privacy.cpp
 
-namespace {
+namespace member_command {
 
 struct AddOptions {
   NewMember member;
@@ -92,9 +92,10 @@ int RunRemove(const RemoveOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace member_command
 
 void SetupMember(CLI::App& app, Invocation& invocation) {
+  using namespace member_command;
   CLI::App* group = app.add_subcommand("member", "Add and manage members and their roles");
   group->require_subcommand(1);
   const std::string roles = fmt::format("{}", fmt::join(Roles(), "|"));

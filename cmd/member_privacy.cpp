@@ -6,7 +6,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace member_privacy_command {
 
 struct ExportOptions {
   std::string member, output;
@@ -61,9 +61,10 @@ int RunErase(const EraseOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace member_privacy_command
 
 void SetupMemberPrivacy(CLI::App& group, Invocation& invocation) {
+  using namespace member_privacy_command;
   auto exp = std::make_shared<ExportOptions>();
   CLI::App* e =
       group.add_subcommand("export", "Every personal datum held about a member, as JSON (RGPD art. 15)");

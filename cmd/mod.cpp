@@ -11,7 +11,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace mod_command {
 
 struct QueueOptions {
   QueueFilter filter;
@@ -86,7 +86,7 @@ int RunQueue(const QueueOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace mod_command
 
 void PrintCase(const nlohmann::json& c, size_t max_text, size_t max_reports) {
   auto text = [max_text](const nlohmann::json& value) {
@@ -136,7 +136,7 @@ void PrintCase(const nlohmann::json& c, size_t max_text, size_t max_reports) {
                              d["automated"].get<bool>() ? ", automated" : "");
 }
 
-namespace {
+namespace mod_command {
 
 int RunShow(const ShowOptions& options, Invocation& invocation) {
   Db db = OpenDb(invocation);
@@ -310,9 +310,10 @@ void AddDecision(CLI::App* mod, Invocation& invocation, const std::string& actio
   OnRun(c, invocation, options, RunDecide);
 }
 
-}  // namespace
+}  // namespace mod_command
 
 void SetupMod(CLI::App& app, Invocation& invocation) {
+  using namespace mod_command;
   CLI::App* mod =
       app.add_subcommand("mod", "Moderate: the queue of cases, decisions, word rules, the audit log");
   mod->require_subcommand(1);

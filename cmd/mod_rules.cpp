@@ -7,7 +7,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace mod_rules_command {
 
 constexpr const char* kActor = "cli";
 
@@ -111,9 +111,10 @@ int RunTest(const TestOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace mod_rules_command
 
 void SetupModRules(CLI::App& mod, Invocation& invocation) {
+  using namespace mod_rules_command;
   CLI::App* rules = mod.add_subcommand("rules", "Manage the word rules every post passes");
   rules->require_subcommand(1);
 

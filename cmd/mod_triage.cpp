@@ -11,7 +11,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace mod_triage_command {
 
 struct TriageOptions {
   std::string as;
@@ -213,9 +213,10 @@ int RunUndo(const UndoOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace mod_triage_command
 
 void SetupModTriage(CLI::App& mod, Invocation& invocation) {
+  using namespace mod_triage_command;
   auto triage = std::make_shared<TriageOptions>();
   CLI::App* t = mod.add_subcommand("triage", "Decide case after case with single keys (needs a terminal)");
   t->add_option("--as", triage->as, "The moderator triaging (default: $VOISINAGE_MODERATOR)")

@@ -8,7 +8,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace neighbourhood_command {
 
 struct CreateOptions {
   std::string slug, name, polygon;
@@ -168,9 +168,10 @@ int RunLocate(const LocateOptions& options, Invocation& invocation) {
               "check the point (LAT,LON) and the postcode, or add a polygon or postcode to a neighbourhood");
 }
 
-}  // namespace
+}  // namespace neighbourhood_command
 
 void SetupNeighbourhood(CLI::App& app, Invocation& invocation) {
+  using namespace neighbourhood_command;
   CLI::App* group = app.add_subcommand("neighbourhood", "Create and manage neighbourhoods (quartiers)");
   group->require_subcommand(1);
 

@@ -6,7 +6,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace post_command {
 
 struct AddOptions {
   NewPost post;
@@ -102,9 +102,10 @@ int RunEdit(const EditOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace post_command
 
 void SetupPost(CLI::App& app, Invocation& invocation) {
+  using namespace post_command;
   CLI::App* group = app.add_subcommand("post", "Add, list, show and edit posts");
   group->require_subcommand(1);
 

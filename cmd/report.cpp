@@ -5,7 +5,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace report_command {
 
 struct AddOptions {
   NewReport report;
@@ -29,9 +29,10 @@ int RunAdd(const AddOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace report_command
 
 void SetupReport(CLI::App& app, Invocation& invocation) {
+  using namespace report_command;
   CLI::App* group = app.add_subcommand("report", "Report a post or a member to the moderators");
   group->require_subcommand(1);
   auto add = std::make_shared<AddOptions>();

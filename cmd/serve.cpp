@@ -11,7 +11,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace serve_command {
 
 struct ServeCommand {
   ServeOptions server;
@@ -67,9 +67,10 @@ int RunServe(const ServeCommand& command, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace serve_command
 
 void SetupServe(CLI::App& app, Invocation& invocation) {
+  using namespace serve_command;
   auto command = std::make_shared<ServeCommand>();
   CLI::App* s = app.add_subcommand("serve", "Serve web pages, the JSON API and Open311 over the database");
   s->add_option("--listen", command->listen,

@@ -8,7 +8,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace token_command {
 
 struct CreateOptions {
   std::string member, label, expires;
@@ -67,9 +67,10 @@ int RunRevoke(const RevokeOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace token_command
 
 void SetupToken(CLI::App& app, Invocation& invocation) {
+  using namespace token_command;
   CLI::App* group = app.add_subcommand("token", "API tokens: create (shown once), list, revoke");
   group->require_subcommand(1);
 

@@ -5,7 +5,7 @@
 
 namespace voisinage {
 
-namespace {
+namespace town_command {
 
 struct TownShowOptions {
   bool json = false;
@@ -51,9 +51,10 @@ int RunTownSet(const TownSetOptions& options, Invocation& invocation) {
   return 0;
 }
 
-}  // namespace
+}  // namespace town_command
 
 void SetupTown(CLI::App& app, Invocation& invocation) {
+  using namespace town_command;
   CLI::App* town = app.add_subcommand("town", "Show or change the town's identity");
   town->require_subcommand(1);
 

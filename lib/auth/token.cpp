@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kTokenAlphabet = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ";
 
-const char* const kSelect = R"sql(
+const char* const kSelectToken = R"sql(
   SELECT t.id, t.member_id, m.display_name, m.role, t.label, t.created_at, coalesce(t.expires_at, ''),
          coalesce(t.revoked_at, ''),
          CASE WHEN t.revoked_at IS NOT NULL THEN 'revoked'
@@ -21,7 +21,7 @@ const char* const kSelect = R"sql(
               WHEN t.expires_at IS NOT NULL AND t.expires_at <= ? THEN 'expired' ELSE 'active' END
   FROM api_token t JOIN member m ON m.id = t.member_id)sql";
 
-ApiToken Read(SQLite::Statement& row) {
+ApiToken ReadToken(SQLite::Statement& row) {
   ApiToken t;
   t.id = row.getColumn(0).getInt64();
   t.member_id = row.getColumn(1).getInt64();
@@ -33,12 +33,12 @@ ApiToken Read(SQLite::Statement& row) {
 }
 
 ApiToken ReadToken(Db& db, int64_t id) {
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE t.id = ?");
+  SQLite::Statement query(db.sql(), std::string(kSelectToken) + " WHERE t.id = ?");
   query.bind(1, NowIso());
   query.bind(2, id);
   if (!query.executeStep())
     throw NotFoundError(fmt::format("unknown token {}", id), "see 'voisinage token list'");
-  return Read(query);
+  return ReadToken(query);
 }
 
 }  // namespace
@@ -77,11 +77,11 @@ std::vector<ApiToken> ListTokens(Db& db, const std::string& member) {
   std::optional<int64_t> member_id;
   if (!member.empty()) member_id = FindMember(db, member).id;
   SQLite::Statement query(
-      db.sql(), std::string(kSelect) + (member_id ? " WHERE t.member_id = ?" : "") + " ORDER BY t.id DESC");
+      db.sql(), std::string(kSelectToken) + (member_id ? " WHERE t.member_id = ?" : "") + " ORDER BY t.id DESC");
   query.bind(1, NowIso());
   if (member_id) query.bind(2, *member_id);
   std::vector<ApiToken> tokens;
-  while (query.executeStep()) tokens.push_back(Read(query));
+  while (query.executeStep()) tokens.push_back(ReadToken(query));
   return tokens;
 }
 

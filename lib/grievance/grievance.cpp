@@ -102,7 +102,7 @@ std::string FrenchChannel(const std::string& channel) {
 
 namespace {
 
-const char* const kSelect = R"sql(
+const char* const kSelectGrievance = R"sql(
   SELECT g.id, g.reference, c.code, c.name, g.title, g.description, g.address, g.postcode, g.lat, g.lon,
          coalesce(n.slug, ''), coalesce(g.reporter_id, 0), coalesce(r.display_name, ''), g.contact_name,
          g.contact_email, g.contact_phone, g.channel, g.status, g.service, coalesce(g.assignee_id, 0),
@@ -116,7 +116,7 @@ const char* const kSelect = R"sql(
   LEFT JOIN member a ON a.id = g.assignee_id
   LEFT JOIN grievance d ON d.id = g.duplicate_of)sql";
 
-Grievance Read(SQLite::Statement& row) {
+Grievance ReadGrievance(SQLite::Statement& row) {
   Grievance g;
   g.id = row.getColumn(0).getInt64();
   int i = 1;
@@ -176,10 +176,10 @@ int64_t FindGrievanceId(Db& db, const std::string& reference) {
 }
 
 Grievance ReadGrievance(Db& db, int64_t id) {
-  CachedStatement query = db.Prepare(std::string(kSelect) + " WHERE g.id = ?");
+  CachedStatement query = db.Prepare(std::string(kSelectGrievance) + " WHERE g.id = ?");
   query->bind(1, id);
   if (!query->executeStep()) Fail("no grievance with id {}", id);
-  return Read(*query);
+  return ReadGrievance(*query);
 }
 
 void ValidateStatus(const std::string& status) {
@@ -707,20 +707,20 @@ GrievanceQuery BuildGrievanceQuery(Db& db, const GrievanceFilter& filter) {
 }
 
 void ForEachGrievance(Db& db, const GrievanceQuery& q, const std::function<void(const Grievance&)>& visit) {
-  SQLite::Statement query(db.sql(), fmt::format("{} {} ORDER BY g.id", kSelect, q.where));
+  SQLite::Statement query(db.sql(), fmt::format("{} {} ORDER BY g.id", kSelectGrievance, q.where));
   for (size_t i = 0; i < q.params.size(); ++i) query.bind(static_cast<int>(i + 1), q.params[i]);
-  while (query.executeStep()) visit(Read(query));
+  while (query.executeStep()) visit(ReadGrievance(query));
 }
 
 std::vector<Grievance> ListGrievances(Db& db, const GrievanceFilter& filter) {
   const GrievanceQuery q = BuildGrievanceQuery(db, filter);
   SQLite::Statement query(
       db.sql(),
-      fmt::format("{} {} ORDER BY g.created_at DESC, g.id DESC{}", kSelect, q.where,
+      fmt::format("{} {} ORDER BY g.created_at DESC, g.id DESC{}", kSelectGrievance, q.where,
                   filter.limit > 0 ? fmt::format(" LIMIT {} OFFSET {}", filter.limit, filter.offset) : ""));
   for (size_t i = 0; i < q.params.size(); ++i) query.bind(static_cast<int>(i + 1), q.params[i]);
   std::vector<Grievance> list;
-  while (query.executeStep()) list.push_back(Read(query));
+  while (query.executeStep()) list.push_back(ReadGrievance(query));
   return list;
 }
 

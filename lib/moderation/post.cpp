@@ -26,13 +26,13 @@ namespace {
 constexpr size_t kMaxTitle = 200;
 constexpr size_t kMaxBody = 4000;
 
-const char* const kSelect = R"sql(
+const char* const kSelectPost = R"sql(
   SELECT p.id, n.slug, p.author_id, m.display_name, m.role, coalesce(p.parent_id, 0), p.kind, p.subkind, p.title,
          p.body, p.event_at, p.event_place, p.status, p.locked, p.created_at, p.updated_at,
          (SELECT count(*) FROM post r WHERE r.parent_id = p.id AND r.status = 'visible')
   FROM post p JOIN neighbourhood n ON n.id = p.neighbourhood_id JOIN member m ON m.id = p.author_id)sql";
 
-Post Read(SQLite::Statement& row) {
+Post ReadPost(SQLite::Statement& row) {
   Post p;
   p.id = row.getColumn(0).getInt64();
   p.neighbourhood = row.getColumn(1).getString();
@@ -203,15 +203,15 @@ PostOutcome EditPost(Db& db, int64_t id, const std::optional<std::string>& title
 }
 
 Post GetPost(Db& db, int64_t id) {
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE p.id = ?");
+  SQLite::Statement query(db.sql(), std::string(kSelectPost) + " WHERE p.id = ?");
   query.bind(1, id);
   if (!query.executeStep())
     throw NotFoundError(fmt::format("unknown post '{}'", id), "list them with 'voisinage post list'");
-  return Read(query);
+  return ReadPost(query);
 }
 
 std::vector<Post> ListPosts(Db& db, const PostFilter& filter) {
-  std::string sql = std::string(kSelect) + " WHERE p.parent_id IS NULL";
+  std::string sql = std::string(kSelectPost) + " WHERE p.parent_id IS NULL";
   int64_t neighbourhood_id = 0, author_id = 0;
   if (!filter.neighbourhood.empty()) {
     neighbourhood_id = ResolveNeighbourhoodKey(db, filter.neighbourhood).id;
@@ -244,15 +244,15 @@ std::vector<Post> ListPosts(Db& db, const PostFilter& filter) {
   if (filter.before_id) query->bind(":before", filter.before_id);
   query->bind(":limit", filter.limit);
   std::vector<Post> posts;
-  while (query->executeStep()) posts.push_back(Read(*query));
+  while (query->executeStep()) posts.push_back(ReadPost(*query));
   return posts;
 }
 
 std::vector<Post> ListReplies(Db& db, int64_t post_id) {
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE p.parent_id = ? ORDER BY p.id");
+  SQLite::Statement query(db.sql(), std::string(kSelectPost) + " WHERE p.parent_id = ? ORDER BY p.id");
   query.bind(1, post_id);
   std::vector<Post> replies;
-  while (query.executeStep()) replies.push_back(Read(query));
+  while (query.executeStep()) replies.push_back(ReadPost(query));
   return replies;
 }
 

@@ -419,9 +419,9 @@ const RuleHit* RuleVerdict::Strongest() const {
 
 namespace {
 
-const char* const kSelect = "SELECT id, pattern, action, from_town_file, created_at FROM word_rule";
+const char* const kSelectWordRule = "SELECT id, pattern, action, from_town_file, created_at FROM word_rule";
 
-WordRule Read(SQLite::Statement& row) {
+WordRule ReadWordRule(SQLite::Statement& row) {
   WordRule rule;
   rule.id = row.getColumn(0).getInt64();
   rule.pattern = row.getColumn(1).getString();
@@ -432,10 +432,10 @@ WordRule Read(SQLite::Statement& row) {
 }
 
 std::optional<WordRule> FindById(Db& db, int64_t id) {
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE id = ?");
+  SQLite::Statement query(db.sql(), std::string(kSelectWordRule) + " WHERE id = ?");
   query.bind(1, id);
   if (!query.executeStep()) return std::nullopt;
-  return Read(query);
+  return ReadWordRule(query);
 }
 
 // The rule designated by its id ("3", "#3") or its exact pattern.
@@ -450,9 +450,9 @@ WordRule FindWordRule(Db& db, const std::string& ref) {
     if (std::optional<WordRule> rule = FindById(db, id)) return *rule;
   if (hash && numeric)
     throw Error(fmt::format("unknown word rule '#{}'", id), "list them with 'voisinage mod rules list'");
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE pattern = ?");
+  SQLite::Statement query(db.sql(), std::string(kSelectWordRule) + " WHERE pattern = ?");
   query.bind(1, ref);
-  if (query.executeStep()) return Read(query);
+  if (query.executeStep()) return ReadWordRule(query);
   std::vector<std::string> patterns;
   for (const WordRule& rule : ListWordRules(db)) patterns.push_back(rule.pattern);
   throw Error(fmt::format("unknown word rule '{}'{}", ref, DidYouMean(ref, patterns)),
@@ -492,9 +492,9 @@ WordRule AddWordRule(Db& db, const std::string& pattern_as_given, const std::str
 }
 
 std::vector<WordRule> ListWordRules(Db& db) {
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " ORDER BY id");
+  SQLite::Statement query(db.sql(), std::string(kSelectWordRule) + " ORDER BY id");
   std::vector<WordRule> rules;
-  while (query.executeStep()) rules.push_back(Read(query));
+  while (query.executeStep()) rules.push_back(ReadWordRule(query));
   return rules;
 }
 

@@ -89,7 +89,7 @@ const char* const kColumns =
     "coalesce(n.slug, ''), "
     "e.created_at, e.updated_at";
 
-DirectoryEntry Read(SQLite::Statement& row) {
+DirectoryEntry ReadDirectoryEntry(SQLite::Statement& row) {
   DirectoryEntry e;
   int i = 0;
   e.id = row.getColumn(i++).getInt64();
@@ -192,7 +192,7 @@ std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query)
   statement.bind(":limit", query.limit);
   statement.bind(":offset", query.offset);
   std::vector<DirectoryEntry> entries;
-  while (statement.executeStep()) entries.push_back(Read(statement));
+  while (statement.executeStep()) entries.push_back(ReadDirectoryEntry(statement));
   return entries;
 }
 
@@ -211,7 +211,7 @@ DirectoryEntry GetDirectoryEntry(Db& db, const std::string& ref) {
     statement.bind(1, ref);
   if (!statement.executeStep())
     throw Error(fmt::format("no directory entry '{}'", ref), "give an id, a SIRET or an RNA number (W...)");
-  return Read(statement);
+  return ReadDirectoryEntry(statement);
 }
 
 json ToJson(const DirectoryEntry& e) {

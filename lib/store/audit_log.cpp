@@ -47,14 +47,14 @@ AuditEntry ReadUnparsed(SQLite::Statement& row, std::string& details) {
   return e;
 }
 
-AuditEntry Read(SQLite::Statement& row) {
+AuditEntry ReadAuditEntry(SQLite::Statement& row) {
   std::string details;
   AuditEntry e = ReadUnparsed(row, details);
   e.details = json::parse(details, nullptr, false);
   return e;
 }
 
-const char* const kSelect =
+const char* const kSelectAuditEntry =
     "SELECT id, at, actor, action, target, reason, details, prev_hash, hash FROM audit_log";
 
 }  // namespace
@@ -89,7 +89,7 @@ AuditEntry AppendAudit(Db& db, const std::string& actor, const std::string& acti
 
 std::vector<AuditEntry> ListAudit(Db& db, const AuditFilter& filter) {
   // The newest `limit` entries, shown oldest first.
-  std::string sql = "SELECT * FROM (" + std::string(kSelect) + " WHERE 1";
+  std::string sql = "SELECT * FROM (" + std::string(kSelectAuditEntry) + " WHERE 1";
   if (!filter.since.empty()) sql += " AND at >= :since";
   if (!filter.actor.empty()) sql += " AND actor = :actor";
   if (!filter.target.empty()) sql += " AND target = :target";
@@ -100,12 +100,12 @@ std::vector<AuditEntry> ListAudit(Db& db, const AuditFilter& filter) {
   if (!filter.target.empty()) query.bind(":target", filter.target);
   query.bind(":limit", filter.limit);
   std::vector<AuditEntry> entries;
-  while (query.executeStep()) entries.push_back(Read(query));
+  while (query.executeStep()) entries.push_back(ReadAuditEntry(query));
   return entries;
 }
 
 std::optional<AuditBreak> VerifyAudit(Db& db, int64_t* checked) {
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " ORDER BY id");
+  SQLite::Statement query(db.sql(), std::string(kSelectAuditEntry) + " ORDER BY id");
   std::string expected_prev = kGenesis;
   int64_t count = 0;
   std::string details;
@@ -135,7 +135,7 @@ int64_t RewriteAuditEntries(Db& db, const std::vector<int64_t>& ids,
   for (const auto& [name, sql] : triggers) db.sql().exec(fmt::format("DROP TRIGGER \"{}\"", name));
 
   int64_t changed = 0, first = 0;
-  SQLite::Statement read(db.sql(), std::string(kSelect) + " WHERE id = ?");
+  SQLite::Statement read(db.sql(), std::string(kSelectAuditEntry) + " WHERE id = ?");
   SQLite::Statement update(
       db.sql(), "UPDATE audit_log SET actor = ?, target = ?, reason = ?, details = ? WHERE id = ?");
   for (int64_t id : ids) {
@@ -144,7 +144,7 @@ int64_t RewriteAuditEntries(Db& db, const std::vector<int64_t>& ids,
       read.reset();
       continue;
     }
-    AuditEntry entry = Read(read);
+    AuditEntry entry = ReadAuditEntry(read);
     read.reset();
     if (!rewrite(entry)) continue;
     update.bind(1, entry.actor);
@@ -164,7 +164,7 @@ int64_t RewriteAuditEntries(Db& db, const std::vector<int64_t>& ids,
     SQLite::Statement previous(db.sql(), "SELECT hash FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT 1");
     previous.bind(1, first);
     std::string prev_hash = previous.executeStep() ? previous.getColumn(0).getString() : kGenesis;
-    SQLite::Statement page(db.sql(), std::string(kSelect) + " WHERE id >= ? ORDER BY id LIMIT 1000");
+    SQLite::Statement page(db.sql(), std::string(kSelectAuditEntry) + " WHERE id >= ? ORDER BY id LIMIT 1000");
     SQLite::Statement seal(db.sql(), "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?");
     for (int64_t from = first;;) {
       std::vector<std::pair<AuditEntry, std::string>> entries;  // with the details as stored

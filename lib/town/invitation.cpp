@@ -20,14 +20,14 @@ std::string RandomCode() {
   return letters.substr(0, 4) + "-" + letters.substr(4);
 }
 
-const char* const kSelect = R"sql(
+const char* const kSelectInvitation = R"sql(
   SELECT i.id, n.slug, i.created_at, i.expires_at,
          CASE WHEN i.used_at IS NOT NULL THEN 'used' WHEN i.revoked_at IS NOT NULL THEN 'revoked'
               WHEN i.expires_at <= :now THEN 'expired' ELSE 'unused' END AS status,
          coalesce(i.used_at, ''), coalesce(i.used_by, 0)
   FROM invitation i JOIN neighbourhood n ON n.id = i.neighbourhood_id)sql";
 
-Invitation Read(SQLite::Statement& row) {
+Invitation ReadInvitation(SQLite::Statement& row) {
   return {row.getColumn(0).getInt64(),  row.getColumn(1).getString(), row.getColumn(2).getString(),
           row.getColumn(3).getString(), row.getColumn(4).getString(), row.getColumn(5).getString(),
           row.getColumn(6).getInt64()};
@@ -74,7 +74,7 @@ std::vector<NewInvitation> CreateInvitations(
 }
 
 std::vector<Invitation> ListInvitations(Db& db, const InvitationFilter& filter) {
-  std::string sql = std::string("SELECT * FROM (") + kSelect + ") WHERE 1";
+  std::string sql = std::string("SELECT * FROM (") + kSelectInvitation + ") WHERE 1";
   if (!filter.neighbourhood.empty()) sql += " AND slug = :slug";
   if (!filter.status.empty()) {
     if (filter.status != "unused" && filter.status != "used" && filter.status != "expired" &&
@@ -91,18 +91,18 @@ std::vector<Invitation> ListInvitations(Db& db, const InvitationFilter& filter) 
   if (!slug.empty()) query.bind(":slug", slug);
   if (!filter.status.empty()) query.bind(":status", filter.status);
   std::vector<Invitation> all;
-  while (query.executeStep()) all.push_back(Read(query));
+  while (query.executeStep()) all.push_back(ReadInvitation(query));
   return all;
 }
 
 Invitation RevokeInvitation(Db& db, int64_t id) {
   auto transaction = db.Write();
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE i.id = :id");
+  SQLite::Statement query(db.sql(), std::string(kSelectInvitation) + " WHERE i.id = :id");
   query.bind(":now", NowIso());
   query.bind(":id", id);
   if (!query.executeStep())
     throw Error(fmt::format("unknown invitation '{}'", id), "list them with 'voisinage invite list'");
-  Invitation invitation = Read(query);
+  Invitation invitation = ReadInvitation(query);
   if (invitation.status == "used" || invitation.status == "revoked")
     throw Error(fmt::format("invitation '{}' is already {}", id, invitation.status));
   SQLite::Statement revoke(db.sql(), "UPDATE invitation SET revoked_at = ? WHERE id = ?");

@@ -13,12 +13,12 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kSelect = R"sql(
+const char* const kSelectMember = R"sql(
   SELECT m.id, m.display_name, coalesce(m.email, ''), m.role, coalesce(n.slug, ''), m.from_town_file,
          m.created_at, m.updated_at, coalesce(m.removed_at, '')
   FROM member m LEFT JOIN neighbourhood n ON n.id = m.neighbourhood_id)sql";
 
-Member Read(SQLite::Statement& row) {
+Member ReadMember(SQLite::Statement& row) {
   Member m;
   m.id = row.getColumn(0).getInt64();
   m.display_name = row.getColumn(1).getString();
@@ -33,11 +33,11 @@ Member Read(SQLite::Statement& row) {
 }
 
 Member FindById(Db& db, int64_t id) {
-  CachedStatement query = db.Prepare(std::string(kSelect) + " WHERE m.id = ?");
+  CachedStatement query = db.Prepare(std::string(kSelectMember) + " WHERE m.id = ?");
   query->bind(1, id);
   if (!query->executeStep())
     throw NotFoundError(fmt::format("unknown member '#{}'", id), "list them with 'voisinage member list'");
-  return Read(*query);
+  return ReadMember(*query);
 }
 
 }  // namespace
@@ -79,7 +79,7 @@ Member AddMember(Db& db, const NewMember& member) {
 }
 
 std::vector<Member> ListMembers(Db& db, const MemberFilter& filter) {
-  std::string sql = std::string(kSelect) + " WHERE 1";
+  std::string sql = std::string(kSelectMember) + " WHERE 1";
   if (!filter.include_removed) sql += " AND m.removed_at IS NULL";
   if (!filter.role.empty()) {
     ValidateRole(filter.role);
@@ -95,7 +95,7 @@ std::vector<Member> ListMembers(Db& db, const MemberFilter& filter) {
   if (!filter.role.empty()) query.bind(":role", filter.role);
   if (neighbourhood_id) query.bind(":neighbourhood", *neighbourhood_id);
   std::vector<Member> members;
-  while (query.executeStep()) members.push_back(Read(query));
+  while (query.executeStep()) members.push_back(ReadMember(query));
   return members;
 }
 
@@ -105,12 +105,12 @@ Member FindMember(Db& db, const std::string& ref) {
   int64_t id = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
   if (!digits.empty() && ec == std::errc() && end == digits.data() + digits.size()) return FindById(db, id);
-  CachedStatement query = db.Prepare(std::string(kSelect) + " WHERE m.email = ? COLLATE NOCASE");
+  CachedStatement query = db.Prepare(std::string(kSelectMember) + " WHERE m.email = ? COLLATE NOCASE");
   query->bind(1, ref);
   if (!query->executeStep())
     throw NotFoundError(fmt::format("unknown member '{}'", ref),
                         "give a member id or e-mail; see 'voisinage member list'");
-  return Read(*query);
+  return ReadMember(*query);
 }
 
 Member SetMemberRole(Db& db, const std::string& ref, const std::string& role) {

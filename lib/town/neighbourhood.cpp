@@ -15,7 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kSelect = R"sql(
+const char* const kSelectNeighbourhood = R"sql(
   SELECT n.id, n.slug, n.name, n.polygon, n.from_town_file, coalesce(n.archived_at, ''),
          coalesce(m.slug, ''), n.created_at, n.updated_at,
          (SELECT group_concat(postcode, ',') FROM
@@ -25,7 +25,7 @@ const char* const kSelect = R"sql(
             AND revoked_at IS NULL AND expires_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
   FROM neighbourhood n LEFT JOIN neighbourhood m ON m.id = n.merged_into_id)sql";
 
-Neighbourhood Read(SQLite::Statement& row) {
+Neighbourhood ReadNeighbourhood(SQLite::Statement& row) {
   Neighbourhood n;
   n.id = row.getColumn(0).getInt64();
   n.slug = row.getColumn(1).getString();
@@ -124,20 +124,20 @@ Neighbourhood CreateNeighbourhood(Db& db, const NeighbourhoodInput& input) {
 }
 
 std::vector<Neighbourhood> ListNeighbourhoods(Db& db, bool include_archived) {
-  std::string sql = kSelect;
+  std::string sql = kSelectNeighbourhood;
   if (!include_archived) sql += " WHERE n.archived_at IS NULL";
   sql += " ORDER BY n.archived_at IS NOT NULL, n.name COLLATE NOCASE, n.slug";
   SQLite::Statement query(db.sql(), sql);
   std::vector<Neighbourhood> all;
-  while (query.executeStep()) all.push_back(Read(query));
+  while (query.executeStep()) all.push_back(ReadNeighbourhood(query));
   return all;
 }
 
 std::optional<Neighbourhood> FindNeighbourhoodBySlug(Db& db, const std::string& slug) {
-  SQLite::Statement query(db.sql(), std::string(kSelect) + " WHERE n.slug = ?");
+  SQLite::Statement query(db.sql(), std::string(kSelectNeighbourhood) + " WHERE n.slug = ?");
   query.bind(1, slug);
   if (!query.executeStep()) return std::nullopt;
-  return Read(query);
+  return ReadNeighbourhood(query);
 }
 
 Neighbourhood ResolveNeighbourhood(Db& db, const std::string& slug) {

@@ -50,7 +50,7 @@ class ProgramTest(harness.VoisinageTest):
 class QuietTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
-        self.init_thomery()
+        self.fixture(self.init_thomery)
 
     def test_quiet_silences_confirmations(self):
         for args in (["neighbourhood", "rename", "by", "By"], ["neighbourhood", "create", "gare", "--name", "Gare"],

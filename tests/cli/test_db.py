@@ -60,6 +60,9 @@ class DbCheckTest(harness.VoisinageTest):
 class DbBackupTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
+        self.fixture(self.populate)
+
+    def populate(self):
         self.init_thomery()
         self.ok("member", "add", "--name", "Lucie", "--neighbourhood", "by")
         self.ok("invite", "create", "--neighbourhood", "by", "--count", "3")

@@ -26,6 +26,9 @@ HOSTILE_QUERIES = ['boul*', 'boulangerie"', '"boulangerie', '(boulangerie)', 'bo
 class DirectoryTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
+        self.fixture(self.populate)
+
+    def populate(self):
         self.init_thomery()
         self.ok("import", "merchants", FIXTURES / "sirene_2025_thomery.csv", "--include-closed")
         self.ok("import", "associations", FIXTURES / "rna_waldec_2025_thomery_cp1252.csv", "--include-dissolved")

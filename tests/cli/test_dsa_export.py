@@ -12,6 +12,9 @@ MODERATOR = "sandrine.petit@mairie-thomery.example.fr"
 class ExportDecisionsTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
+        self.fixture(self.populate)
+
+    def populate(self):
         self.init_thomery()
         for name in ("alice", "bob"):
             self.ok("member", "add", "--name", f"{name.title()} Secret-Name", "--email", f"{name}@example.fr",

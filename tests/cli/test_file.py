@@ -123,7 +123,7 @@ class ForeignFileTest(harness.VoisinageTest):
 class BusyDatabaseTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
-        self.init_thomery()
+        self.fixture(self.init_thomery)
 
     def test_writer_waits_for_the_busy_timeout_then_fails_cleanly(self):
         before = self.snapshot()

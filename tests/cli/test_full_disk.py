@@ -27,6 +27,9 @@ def _limit():
 class FullDiskTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
+        self.fixture(self.populate, "lucie", "zoe", "alain", "post", "case")
+
+    def populate(self):
         self.init_thomery()
         self.lucie = self.ok("member", "add", "--name", "Lucie Bernard", "--neighbourhood", "by",
                              "--json").json()["id"]

@@ -62,31 +62,22 @@ def paris_year():
 class GrievanceTest(harness.VoisinageTest):
     """Thomery, two residents; helpers around `grievance ... --json`.
 
-    A subclass with a `build()` gets its data set built once, by the binary, for its first test; its other tests
-    start from a copy of that database (and of the attributes named in `fixture_attributes`)."""
+    The data set is built once per class, by the binary, for its first test (with the subclass's `build()` if it
+    has one); its other tests start from a copy of that database and of the attributes named in
+    `fixture_attributes`."""
 
     fixture_attributes = ()
 
     def setUp(self):
         super().setUp()
-        cache = type(self).__dict__.get("_fixture")
-        if cache is not None:
-            self.db.write_bytes(cache["db"])
-            vars(self).update(cache["attributes"])
-            return
+        self.fixture(self.populate, "lucie", "paul", *self.fixture_attributes)
+
+    def populate(self):
         self.init_thomery()
         self.lucie = self.member("Lucie Bernard", neighbourhood="by")
         self.paul = self.member("Paul Martin", neighbourhood="effondre")
         if hasattr(self, "build"):
             self.build()
-            copy = self.dir / "fixture.db"
-            source, target = sqlite3.connect(self.db), sqlite3.connect(copy)
-            source.backup(target)
-            source.close()
-            target.close()
-            names = ("lucie", "paul") + tuple(self.fixture_attributes)
-            type(self)._fixture = {"db": copy.read_bytes(), "attributes": {n: getattr(self, n) for n in names}}
-            copy.unlink()
 
     def member(self, name, role="resident", neighbourhood="by"):
         return self.ok("member", "add", "--name", name, "--role", role, "--neighbourhood", neighbourhood,

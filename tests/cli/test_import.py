@@ -71,7 +71,7 @@ def sirene_lines(*rows, header=SIRENE_HEADER):
 class ImportTestCase(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
-        self.init_thomery()
+        self.fixture(self.init_thomery)
 
     def run_import(self, kind, path, *args, code=0):
         """Runs `import KIND PATH ARGS --json`, asserts the exit code, returns the summary (0 and 3) or the result."""

@@ -15,7 +15,7 @@ def parse_time(text):
 class InviteTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
-        self.init_thomery()
+        self.fixture(self.init_thomery)
 
     def create(self, slug="by", count=1, *extra):
         return towns.codes_from_csv(self.ok("invite", "create", "--neighbourhood", slug, "--count", count,

@@ -8,7 +8,7 @@ ROLES = ("resident", "merchant", "association", "townhall", "moderator", "admin"
 class MemberTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
-        self.init_thomery()
+        self.fixture(self.init_thomery)
 
     def add(self, *args):
         return self.ok("member", "add", *args, "--json").json()["id"]

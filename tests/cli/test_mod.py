@@ -22,12 +22,15 @@ STATEMENT_KEYS = {"restriction", "scope", "duration", "facts", "ground", "automa
 class ModTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
+        self.fixture(self.populate, "lucie", "paul", "zoe", "alain", "bea", "yves")
+        self.sandrine = self.member_id(SANDRINE)
+        self.karim = self.member_id(KARIM)
+
+    def populate(self):
         self.init_thomery()
         self.lucie = self.member("Lucie Bernard")
         self.paul = self.member("Paul Martin", neighbourhood="effondre")
         self.zoe, self.alain, self.bea, self.yves = (self.member(n) for n in ("Zoé", "Alain", "Béa", "Yves"))
-        self.sandrine = self.member_id(SANDRINE)
-        self.karim = self.member_id(KARIM)
 
     # ---- helpers
 

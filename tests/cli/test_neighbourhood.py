@@ -15,7 +15,7 @@ OPEN_RING = {"type": "Polygon", "coordinates": [[[2.70, 48.30], [2.71, 48.30], [
 class NeighbourhoodTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
-        self.init_thomery()
+        self.fixture(self.init_thomery)
 
     def slug_of_member(self, name):
         return self.query("SELECT n.slug FROM member m JOIN neighbourhood n ON n.id = m.neighbourhood_id "

@@ -13,6 +13,9 @@ UNSAFE = "<b>gras</b> '; DROP TABLE post;-- \x1b[31mrouge\x1b[0m\x1b]0;titre\x07
 class PostTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
+        self.fixture(self.populate, "lucie", "paul")
+
+    def populate(self):
         self.init_thomery()
         self.lucie = self.member("Lucie Bernard", neighbourhood="by")
         self.paul = self.member("Paul Martin", neighbourhood="effondre")

@@ -17,7 +17,7 @@ TRACES = (NAME, EMAIL, NOTIFIER_EMAIL, "+33612345678", PHONE)
 class PrivacyTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
-        self.init_thomery()
+        self.fixture(self.init_thomery)
 
     def populate(self):
         """Lucie joins with a code, posts, is replied to by name, files a legal notice, is reported and warned,

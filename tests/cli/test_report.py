@@ -20,6 +20,9 @@ NOTICE = ["--notifier-name", "Maître Durand", "--notifier-email", "durand@avoca
 class ReportTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
+        self.fixture(self.populate, "lucie", "residents", "post")
+
+    def populate(self):
         self.init_thomery()
         self.lucie = self.member("Lucie Bernard")
         self.residents = [self.member(name) for name in ("Paul Martin", "Zoé Petit", "Alain Roux", "Béa Lenoir")]

@@ -62,6 +62,9 @@ class Terminal:
 class TriageTest(harness.VoisinageTest):
     def setUp(self):
         super().setUp()
+        self.fixture(self.populate)
+
+    def populate(self):
         self.init_thomery()
         for name in ("alice", "bob", "chloe", "david"):
             self.ok("member", "add", "--name", name.title(), "--email", f"{name}@example.fr",

@@ -13,10 +13,6 @@ using namespace voisinage;
 
 namespace {
 
-int64_t Count(Db& db, const std::string& table) {
-  return db.sql().execAndGet("SELECT count(*) FROM " + table).getInt64();
-}
-
 void AddSetting(Db& db, const std::string& key) {
   auto transaction = db.Write();
   db.sql().exec("INSERT INTO setting (key, value) VALUES ('" + key + "', 'x')");
@@ -40,13 +36,13 @@ TEST_CASE("a write begun inside another is a savepoint: undone alone, committed 
     outer.commit();
   }
   CHECK_FALSE(db.writing());
-  CHECK(Count(db, "setting WHERE key = 'kept'") == 1);
-  CHECK(Count(db, "setting WHERE key = 'undone'") == 0);
+  CHECK(test::Count(db, "SELECT count(*) FROM setting WHERE key = 'kept'") == 1);
+  CHECK(test::Count(db, "SELECT count(*) FROM setting WHERE key = 'undone'") == 0);
   {
     auto outer = db.Write();
     AddSetting(db, "rolled back with the outer one");
   }
-  CHECK(Count(db, "setting WHERE key = 'rolled back with the outer one'") == 0);
+  CHECK(test::Count(db, "SELECT count(*) FROM setting WHERE key = 'rolled back with the outer one'") == 0);
 }
 
 TEST_CASE("a cached statement is reused, never shared by two uses at once, and holds no snapshot") {
@@ -105,12 +101,12 @@ TEST_CASE("the batch writer commits many threads' work in few transactions, fail
         }
       });
     for (std::thread& thread : threads) thread.join();
-    CHECK(writer.Run([](Db& db) { return Count(db, "setting WHERE key LIKE 'k%'"); }) > 0);
+    CHECK(writer.Run([](Db& db) { return test::Count(db, "SELECT count(*) FROM setting WHERE key LIKE 'k%'"); }) > 0);
     batches = writer.batches();
   }
   Db db = Db::Open(path, OpenMode::kExisting);
   CHECK(failed == kThreads * kEach / 10);
-  CHECK(Count(db, "setting WHERE key LIKE 'k%-then-fails'") == 0);
-  CHECK(Count(db, "setting WHERE key LIKE 'k%'") == kThreads * kEach - failed);
+  CHECK(test::Count(db, "SELECT count(*) FROM setting WHERE key LIKE 'k%-then-fails'") == 0);
+  CHECK(test::Count(db, "SELECT count(*) FROM setting WHERE key LIKE 'k%'") == kThreads * kEach - failed);
   CHECK(batches < kThreads * kEach / 2);  // grouped, not one transaction per piece of work
 }

@@ -23,7 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kTownHall = "marie.lefevre@mairie-thomery.example.fr";
 const std::string kExpected = "2030-06-15";  // the planned date of the work, still to come
 
 // Inside the polygons of examples/thomery.yaml.
@@ -589,12 +588,12 @@ TEST_CASE("merging marks duplicates and moves their followers", "[grievance]") {
 TEST_CASE("only staff handle and are assigned grievances", "[grievance]") {
   Town t;
   CHECK(GrievanceActor(t.db, "") == "cli");
-  CHECK(GrievanceActor(t.db, kTownHall) == fmt::format("member:{}", t.MemberId(kTownHall)));
+  CHECK(GrievanceActor(t.db, test::kTownHall) == fmt::format("member:{}", t.MemberId(test::kTownHall)));
   CHECK_THROWS_WITH(GrievanceActor(t.db, "alice@example.fr"), Catch::Contains("cannot handle grievances"));
   const std::string ref = t.Add("voirie", "Trou").reference;
-  const Grievance g = AssignGrievance(t.db, ref, std::string("Voirie communale"), kTownHall, "urgent", "cli");
+  const Grievance g = AssignGrievance(t.db, ref, std::string("Voirie communale"), test::kTownHall, "urgent", "cli");
   CHECK(g.service == "Voirie communale");
-  CHECK(g.assignee_id == t.MemberId(kTownHall));
+  CHECK(g.assignee_id == t.MemberId(test::kTownHall));
   CHECK(GrievanceEvents(t.db, g.id, false).back().kind == "assigned");
   CHECK_THROWS_WITH(AssignGrievance(t.db, ref, std::nullopt, std::string("alice@example.fr"), "", "cli"),
                     Catch::Contains("is not staff"));

@@ -12,11 +12,10 @@ namespace {
 
 const std::string kModerator = "sandrine.petit@mairie-thomery.example.fr";
 const std::string kOtherModerator = "karim.benali@mairie-thomery.example.fr";
-const std::string kTownHall = "marie.lefevre@mairie-thomery.example.fr";
 
-struct Town {
+struct TownWithResidents {
   Db db = test::ThomeryDb();
-  Town() {
+  TownWithResidents() {
     for (const char* name : {"alice", "bob", "chloe", "david", "emma"})
       AddMember(db, {name, std::string(name) + "@example.fr", "resident", "centre-bourg", false});
   }
@@ -39,7 +38,7 @@ struct Town {
 }  // namespace
 
 TEST_CASE("word rules decide what happens to a post") {
-  Town t;
+  TownWithResidents t;
   NewPost post;
   post.author = "alice@example.fr";
   post.body = "Quel CONNARD ce voisin";
@@ -54,7 +53,7 @@ TEST_CASE("word rules decide what happens to a post") {
 }
 
 TEST_CASE("reports add up to automatic hiding, except for staff and legal notices alone") {
-  Town t;
+  TownWithResidents t;
   int64_t post = t.Post("alice@example.fr", "Vends vélo");
   t.Report(post, "bob@example.fr", "spam");
   t.Report(post, "chloe@example.fr", "spam");
@@ -63,14 +62,14 @@ TEST_CASE("reports add up to automatic hiding, except for staff and legal notice
   CHECK(GetPost(t.db, post).status == "hidden");
   CHECK(ListDecisions(t.db, third.moderation_case.id).front().automated);
 
-  int64_t official = t.Post(kTownHall, "Travaux rue de By");
+  int64_t official = t.Post(test::kTownHall, "Travaux rue de By");
   for (const char* by : {"bob@example.fr", "chloe@example.fr", "david@example.fr", "emma@example.fr"})
     CHECK_FALSE(t.Report(official, by, "spam").auto_hidden);
   CHECK(GetPost(t.db, official).status == "visible");
 }
 
 TEST_CASE("danger and minors make a case urgent and first in the queue") {
-  Town t;
+  TownWithResidents t;
   int64_t a = t.Post("alice@example.fr", "un");
   int64_t b = t.Post("alice@example.fr", "deux");
   t.Report(a, "bob@example.fr", "spam");
@@ -82,7 +81,7 @@ TEST_CASE("danger and minors make a case urgent and first in the queue") {
 }
 
 TEST_CASE("invalid reports are refused") {
-  Town t;
+  TownWithResidents t;
   int64_t post = t.Post("alice@example.fr", "texte");
   CHECK_THROWS_WITH(t.Report(post, "alice@example.fr", "spam"), Catch::Contains("their own posts"));
   t.Report(post, "bob@example.fr", "spam");
@@ -92,7 +91,7 @@ TEST_CASE("invalid reports are refused") {
 }
 
 TEST_CASE("a closed case refuses a second decision; claims keep moderators apart") {
-  Town t;
+  TownWithResidents t;
   int64_t post = t.Post("alice@example.fr", "texte");
   int64_t case_id = t.Report(post, "bob@example.fr", "spam").moderation_case.id;
   Decide(t.db, {"hide", std::to_string(case_id), "spam", "", kModerator, "", -1});
@@ -109,7 +108,7 @@ TEST_CASE("a closed case refuses a second decision; claims keep moderators apart
 }
 
 TEST_CASE("suspensions stop posting until lifted; dates must be in the future") {
-  Town t;
+  TownWithResidents t;
   CHECK_THROWS_WITH(Decide(t.db, {"suspend", "bob@example.fr", "spam", "", kModerator, "2001-01-01", -1}),
                     Catch::Contains("in the past"));
   Decide(t.db, {"suspend", "bob@example.fr", "spam", "", kModerator, "2099-01-01", -1});
@@ -119,7 +118,7 @@ TEST_CASE("suspensions stop posting until lifted; dates must be in the future") 
 }
 
 TEST_CASE("appeals: by the right member, decided by another moderator, reversing the decision") {
-  Town t;
+  TownWithResidents t;
   int64_t post = t.Post("alice@example.fr", "texte");
   int64_t case_id = t.Report(post, "bob@example.fr", "spam").moderation_case.id;
   Decision hide = Decide(t.db, {"hide", std::to_string(case_id), "spam", "", kModerator, "", -1});
@@ -132,7 +131,7 @@ TEST_CASE("appeals: by the right member, decided by another moderator, reversing
 }
 
 TEST_CASE("the audit log is append-only and its chain detects tampering") {
-  Town t;
+  TownWithResidents t;
   int64_t post = t.Post("alice@example.fr", "texte");
   t.Report(post, "bob@example.fr", "spam");
   CHECK_FALSE(VerifyAudit(t.db).has_value());
@@ -146,7 +145,7 @@ TEST_CASE("the audit log is append-only and its chain detects tampering") {
 }
 
 TEST_CASE("hidden or removed content is a 90-day strike on its author, lifted with the decision") {
-  Town t;
+  TownWithResidents t;
   int64_t post = t.Post("alice@example.fr", "texte");
   int64_t case_id = t.Report(post, "bob@example.fr", "spam").moderation_case.id;
   Decision hide = Decide(t.db, {"hide", std::to_string(case_id), "spam", "", kModerator, "", -1});

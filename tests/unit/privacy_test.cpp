@@ -83,10 +83,6 @@ Lucie Populate(Db& db) {
   return lucie;
 }
 
-int64_t Count(Db& db, const std::string& sql) {
-  return db.sql().execAndGet(sql).getInt64();
-}
-
 }  // namespace
 
 TEST_CASE("an export holds every kind of datum about the member and no secret") {
@@ -142,7 +138,7 @@ TEST_CASE("web sessions are exported without their hash, and erased") {
                                     {"expires_at", "2026-01-02T00:00:00Z"}});
   CHECK(EraseMember(db, "lucie@example.fr", {}).changes.back() ==
         std::pair<std::string, int64_t>{"web_session", 1});
-  CHECK(Count(db, "SELECT count(*) FROM web_session") == 0);
+  CHECK(test::Count(db, "SELECT count(*) FROM web_session") == 0);
 }
 
 TEST_CASE("erasure anonymises the member everywhere and keeps the audit chain whole") {
@@ -161,7 +157,7 @@ TEST_CASE("erasure anonymises the member everywhere and keeps the audit chain wh
     CHECK(all.find(trace) == std::string::npos);
   CHECK(all.find(fmt::format("\"member:{}\"", lucie.id)) == std::string::npos);
   CHECK(("\n" + all).find(fmt::format("\nmember:{}\n", lucie.id)) == std::string::npos);
-  CHECK(Count(db, fmt::format("SELECT count(*) FROM audit_log WHERE actor = 'member:{0}' OR target = "
+  CHECK(test::Count(db, fmt::format("SELECT count(*) FROM audit_log WHERE actor = 'member:{0}' OR target = "
                               "'member:{0}'",
                               lucie.id)) == 0);
 
@@ -169,8 +165,8 @@ TEST_CASE("erasure anonymises the member everywhere and keeps the audit chain wh
   CHECK(erased.display_name == "Ancien membre");
   CHECK(erased.email.empty());
   CHECK_FALSE(erased.removed_at.empty());
-  CHECK(Count(db, "SELECT count(*) FROM api_token") == 0);
-  CHECK(Count(db, fmt::format("SELECT count(*) FROM grievance_follower WHERE member_id = {}", lucie.id)) ==
+  CHECK(test::Count(db, "SELECT count(*) FROM api_token") == 0);
+  CHECK(test::Count(db, fmt::format("SELECT count(*) FROM grievance_follower WHERE member_id = {}", lucie.id)) ==
         0);
   // The grievance stays, without its reporter.
   const Grievance g = GetGrievance(db, lucie.grievance);
@@ -179,7 +175,7 @@ TEST_CASE("erasure anonymises the member everywhere and keeps the audit chain wh
   CHECK(g.contact_phone.empty());
   CHECK(g.description == "Signalé par Ancien membre, [effacé]");
   // Other members' words lose the name only.
-  CHECK(Count(db, "SELECT count(*) FROM post WHERE body = 'Merci Ancien membre !'") == 1);
+  CHECK(test::Count(db, "SELECT count(*) FROM post WHERE body = 'Merci Ancien membre !'") == 1);
   const Post post = GetPost(db, lucie.post);
   CHECK(post.author_id == lucie.id);
   if (remove_posts) {
@@ -190,7 +186,7 @@ TEST_CASE("erasure anonymises the member everywhere and keeps the audit chain wh
     CHECK(post.status == "visible");
     CHECK(post.body == "Je prête ma perceuse, Ancien membre.");
   }
-  CHECK(Count(db, "SELECT count(*) FROM report WHERE notifier_name != '' OR notifier_email != ''") == 0);
+  CHECK(test::Count(db, "SELECT count(*) FROM report WHERE notifier_name != '' OR notifier_email != ''") == 0);
   CHECK_FALSE(VerifyAudit(db).has_value());
   const std::vector<AuditEntry> log = ListAudit(db, {"", "", summary.pseudonym, 100});
   REQUIRE_FALSE(log.empty());
@@ -279,17 +275,17 @@ TEST_CASE("purge removes exactly what is past retention") {
 
   const PurgeSummary dry = PurgeExpiredData(db, true);
   CHECK((dry.grievance_contacts == 1 && dry.invitations == 1 && dry.tokens == 1));
-  CHECK(Count(db, "SELECT count(*) FROM invitation") == 3);
+  CHECK(test::Count(db, "SELECT count(*) FROM invitation") == 3);
 
   const PurgeSummary done = PurgeExpiredData(db, false);
   CHECK((done.grievance_contacts == 1 && done.invitations == 1 && done.tokens == 1));
   CHECK(GetGrievance(db, lucie.grievance).contact_email.empty());
-  CHECK(Count(db, "SELECT count(*) FROM grievance WHERE contact_email = 'y@example.fr'") == 1);
+  CHECK(test::Count(db, "SELECT count(*) FROM grievance WHERE contact_email = 'y@example.fr'") == 1);
   CHECK(db.sql()
             .execAndGet(
                 "SELECT group_concat(code_hash, ',') FROM (SELECT code_hash FROM invitation ORDER BY 1)")
             .getString() == "b,c");
-  CHECK(Count(db, "SELECT count(*) FROM api_token") == 1);
+  CHECK(test::Count(db, "SELECT count(*) FROM api_token") == 1);
   CHECK(ListAudit(db, {"", "", "database", 10}).back().action == "db.purge");
   CHECK(PurgeExpiredData(db, false).total() == 0);
 }

@@ -13,11 +13,19 @@ inline std::string SourcePath(const std::string& relative) {
   return std::string(VOISINAGE_SOURCE_DIR) + "/" + relative;
 }
 
+/// The town-hall clerk of examples/thomery.yaml.
+inline const std::string kTownHall = "marie.lefevre@mairie-thomery.example.fr";
+
 /// An in-memory database with examples/thomery.yaml applied.
 inline Db ThomeryDb() {
   Db db = Db::OpenInMemory();
   ApplyTownFile(db, LoadTownFile(SourcePath("examples/thomery.yaml")), false);
   return db;
+}
+
+/// The single integer a query returns, such as "SELECT count(*) FROM ...".
+inline int64_t Count(Db& db, const std::string& sql) {
+  return db.sql().execAndGet(sql).getInt64();
 }
 
 /// A temporary directory removed at the end of the test.

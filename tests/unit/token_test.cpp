@@ -15,10 +15,6 @@ Member Resident(Db& db, const std::string& email) {
   return AddMember(db, {"Résidente " + email, email, "resident", "centre-bourg", false});
 }
 
-int64_t Count(Db& db, const std::string& sql) {
-  return db.sql().execAndGet(sql).getInt64();
-}
-
 TEST_CASE("a token is shown once and stored only as a keyed hash", "[token]") {
   Db db = test::ThomeryDb();
   const Member m = Resident(db, "lucie@example.fr");
@@ -34,7 +30,7 @@ TEST_CASE("a token is shown once and stored only as a keyed hash", "[token]") {
   CHECK(hash.size() == 64);
   CHECK(hash.find(created.secret.substr(4)) == std::string::npos);
   CHECK(hash == KeyedHash(db, created.secret));
-  CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE action = 'token.create'") == 1);
+  CHECK(test::Count(db, "SELECT count(*) FROM audit_log WHERE action = 'token.create'") == 1);
 
   // Two tokens never look alike.
   const NewToken other = CreateToken(db, std::to_string(m.id), "", std::nullopt);

@@ -14,10 +14,6 @@ TownFile Thomery() {
   return LoadTownFile(test::SourcePath("examples/thomery.yaml"));
 }
 
-int Count(Db& db, const std::string& sql) {
-  return db.sql().execAndGet(sql).getInt();
-}
-
 }  // namespace
 
 TEST_CASE("applying a town file to an empty database adds everything") {
@@ -56,7 +52,7 @@ TEST_CASE("a dry run reports the difference and writes nothing") {
   TownDiff diff = ApplyTownFile(db, Thomery(), true);
   CHECK(diff.dry_run);
   CHECK_FALSE(diff.empty());
-  CHECK(Count(db, "SELECT count(*) FROM neighbourhood") == 0);
+  CHECK(test::Count(db, "SELECT count(*) FROM neighbourhood") == 0);
   CHECK_FALSE(FindTown(db).has_value());
 }
 
@@ -84,8 +80,8 @@ TEST_CASE("what the file no longer lists is archived, what the CLI created is le
   CHECK(ResolveNeighbourhood(db, "gare").archived_at.empty());
   CHECK(FindMember(db, dropped_staff.email).role == "resident");
   CHECK(FindMember(db, "paul@example.fr").role == "moderator");
-  CHECK(Count(db, "SELECT active FROM grievance_category WHERE code = '" + dropped_code + "'") == 0);
-  CHECK(Count(db, "SELECT count(*) FROM word_rule WHERE pattern = '" + dropped_rule + "'") == 0);
+  CHECK(test::Count(db, "SELECT active FROM grievance_category WHERE code = '" + dropped_code + "'") == 0);
+  CHECK(test::Count(db, "SELECT count(*) FROM word_rule WHERE pattern = '" + dropped_rule + "'") == 0);
 
   // Listing them again restores them.
   TownDiff back = ApplyTownFile(db, Thomery(), false);

@@ -29,11 +29,6 @@ std::string Censored(const std::string& pattern, const std::string& text) {
   return Rules({{pattern, "censor"}}).Check(text).censored;
 }
 
-int64_t Count(Db& db, const std::string& sql) {
-  SQLite::Statement query(db.sql(), sql);
-  query.executeStep();
-  return query.getColumn(0).getInt64();
-}
 
 }  // namespace
 
@@ -219,7 +214,7 @@ TEST_CASE("invalid patterns are refused with a reason") {
 TEST_CASE("rules are added, listed and removed, each change in the audit log") {
   Db db = test::ThomeryDb();
   const size_t from_town = ListWordRules(db).size();
-  const int64_t audit_before = Count(db, "SELECT count(*) FROM audit_log");
+  const int64_t audit_before = test::Count(db, "SELECT count(*) FROM audit_log");
 
   WordRule added = AddWordRule(db, "  pétasse  ", "block", "cli");
   CHECK(added.pattern == "pétasse");
@@ -229,7 +224,7 @@ TEST_CASE("rules are added, listed and removed, each change in the audit log") {
   REQUIRE(rules.size() == from_town + 1);
   CHECK(rules.back().id == added.id);
   CHECK(
-      Count(db,
+      test::Count(db,
             "SELECT count(*) FROM audit_log WHERE action = 'rule.add' AND actor = 'cli' AND target = 'rule:" +
                 std::to_string(added.id) + "' AND details LIKE '%block%'") == 1);
 
@@ -248,14 +243,14 @@ TEST_CASE("rules are added, listed and removed, each change in the audit log") {
     CHECK_THROWS_WITH(RemoveWordRule(db, "#9999", "cli"), Catch::Contains("unknown word rule '#9999'"));
     CHECK_THROWS_WITH(RemoveWordRule(db, "petasse", "cli"), Catch::Contains("did you mean 'pétasse'"));
     CHECK(ListWordRules(db).size() == from_town + 1);
-    CHECK(Count(db, "SELECT count(*) FROM audit_log") == audit_before + 1);
+    CHECK(test::Count(db, "SELECT count(*) FROM audit_log") == audit_before + 1);
   }
 
   SECTION("by id") {
     WordRule removed = RemoveWordRule(db, "#" + std::to_string(added.id), "cli");
     CHECK(removed.pattern == "pétasse");
     CHECK(ListWordRules(db).size() == from_town);
-    CHECK(Count(db, "SELECT count(*) FROM audit_log WHERE action = 'rule.remove' AND target = 'rule:" +
+    CHECK(test::Count(db, "SELECT count(*) FROM audit_log WHERE action = 'rule.remove' AND target = 'rule:" +
                         std::to_string(added.id) + "'") == 1);
     CHECK(WordRuleSet::Load(db).Check("PETASSE").hits.empty());
   }
@@ -266,7 +261,7 @@ TEST_CASE("rules are added, listed and removed, each change in the audit log") {
     CHECK(town_rule.from_town_file);
     CHECK(town_rule.action == "hold");
     CHECK(ListWordRules(db).size() == from_town - 1);
-    CHECK(Count(db,
+    CHECK(test::Count(db,
                 "SELECT count(*) FROM audit_log WHERE action = 'rule.remove' AND actor = 'moderator:3' "
                 "AND details LIKE '%western union%'") == 1);
   }
