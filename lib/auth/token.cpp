@@ -76,8 +76,8 @@ NewToken CreateToken(Db& db, const std::string& member, const std::string& label
 std::vector<ApiToken> ListTokens(Db& db, const std::string& member) {
   std::optional<int64_t> member_id;
   if (!member.empty()) member_id = FindMember(db, member).id;
-  SQLite::Statement query(
-      db.sql(), std::string(kSelectToken) + (member_id ? " WHERE t.member_id = ?" : "") + " ORDER BY t.id DESC");
+  SQLite::Statement query(db.sql(), std::string(kSelectToken) + (member_id ? " WHERE t.member_id = ?" : "") +
+                                        " ORDER BY t.id DESC");
   query.bind(1, NowIso());
   if (member_id) query.bind(2, *member_id);
   std::vector<ApiToken> tokens;

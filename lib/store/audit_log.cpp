@@ -164,7 +164,8 @@ int64_t RewriteAuditEntries(Db& db, const std::vector<int64_t>& ids,
     SQLite::Statement previous(db.sql(), "SELECT hash FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT 1");
     previous.bind(1, first);
     std::string prev_hash = previous.executeStep() ? previous.getColumn(0).getString() : kGenesis;
-    SQLite::Statement page(db.sql(), std::string(kSelectAuditEntry) + " WHERE id >= ? ORDER BY id LIMIT 1000");
+    SQLite::Statement page(db.sql(),
+                           std::string(kSelectAuditEntry) + " WHERE id >= ? ORDER BY id LIMIT 1000");
     SQLite::Statement seal(db.sql(), "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?");
     for (int64_t from = first;;) {
       std::vector<std::pair<AuditEntry, std::string>> entries;  // with the details as stored

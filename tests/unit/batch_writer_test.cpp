@@ -101,7 +101,9 @@ TEST_CASE("the batch writer commits many threads' work in few transactions, fail
         }
       });
     for (std::thread& thread : threads) thread.join();
-    CHECK(writer.Run([](Db& db) { return test::Count(db, "SELECT count(*) FROM setting WHERE key LIKE 'k%'"); }) > 0);
+    CHECK(writer.Run([](Db& db) {
+      return test::Count(db, "SELECT count(*) FROM setting WHERE key LIKE 'k%'");
+    }) > 0);
     batches = writer.batches();
   }
   Db db = Db::Open(path, OpenMode::kExisting);

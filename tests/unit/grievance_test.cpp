@@ -591,7 +591,8 @@ TEST_CASE("only staff handle and are assigned grievances", "[grievance]") {
   CHECK(GrievanceActor(t.db, test::kTownHall) == fmt::format("member:{}", t.MemberId(test::kTownHall)));
   CHECK_THROWS_WITH(GrievanceActor(t.db, "alice@example.fr"), Catch::Contains("cannot handle grievances"));
   const std::string ref = t.Add("voirie", "Trou").reference;
-  const Grievance g = AssignGrievance(t.db, ref, std::string("Voirie communale"), test::kTownHall, "urgent", "cli");
+  const Grievance g =
+      AssignGrievance(t.db, ref, std::string("Voirie communale"), test::kTownHall, "urgent", "cli");
   CHECK(g.service == "Voirie communale");
   CHECK(g.assignee_id == t.MemberId(test::kTownHall));
   CHECK(GrievanceEvents(t.db, g.id, false).back().kind == "assigned");

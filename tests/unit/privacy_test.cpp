@@ -158,16 +158,16 @@ TEST_CASE("erasure anonymises the member everywhere and keeps the audit chain wh
   CHECK(all.find(fmt::format("\"member:{}\"", lucie.id)) == std::string::npos);
   CHECK(("\n" + all).find(fmt::format("\nmember:{}\n", lucie.id)) == std::string::npos);
   CHECK(test::Count(db, fmt::format("SELECT count(*) FROM audit_log WHERE actor = 'member:{0}' OR target = "
-                              "'member:{0}'",
-                              lucie.id)) == 0);
+                                    "'member:{0}'",
+                                    lucie.id)) == 0);
 
   const Member erased = FindMember(db, std::to_string(lucie.id));
   CHECK(erased.display_name == "Ancien membre");
   CHECK(erased.email.empty());
   CHECK_FALSE(erased.removed_at.empty());
   CHECK(test::Count(db, "SELECT count(*) FROM api_token") == 0);
-  CHECK(test::Count(db, fmt::format("SELECT count(*) FROM grievance_follower WHERE member_id = {}", lucie.id)) ==
-        0);
+  CHECK(test::Count(
+            db, fmt::format("SELECT count(*) FROM grievance_follower WHERE member_id = {}", lucie.id)) == 0);
   // The grievance stays, without its reporter.
   const Grievance g = GetGrievance(db, lucie.grievance);
   CHECK(g.reporter_id == 0);
@@ -186,7 +186,8 @@ TEST_CASE("erasure anonymises the member everywhere and keeps the audit chain wh
     CHECK(post.status == "visible");
     CHECK(post.body == "Je prête ma perceuse, Ancien membre.");
   }
-  CHECK(test::Count(db, "SELECT count(*) FROM report WHERE notifier_name != '' OR notifier_email != ''") == 0);
+  CHECK(test::Count(db, "SELECT count(*) FROM report WHERE notifier_name != '' OR notifier_email != ''") ==
+        0);
   CHECK_FALSE(VerifyAudit(db).has_value());
   const std::vector<AuditEntry> log = ListAudit(db, {"", "", summary.pseudonym, 100});
   REQUIRE_FALSE(log.empty());

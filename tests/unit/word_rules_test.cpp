@@ -29,7 +29,6 @@ std::string Censored(const std::string& pattern, const std::string& text) {
   return Rules({{pattern, "censor"}}).Check(text).censored;
 }
 
-
 }  // namespace
 
 TEST_CASE("word rules ignore case and accents on both sides") {
@@ -223,8 +222,8 @@ TEST_CASE("rules are added, listed and removed, each change in the audit log") {
   std::vector<WordRule> rules = ListWordRules(db);
   REQUIRE(rules.size() == from_town + 1);
   CHECK(rules.back().id == added.id);
-  CHECK(
-      test::Count(db,
+  CHECK(test::Count(
+            db,
             "SELECT count(*) FROM audit_log WHERE action = 'rule.add' AND actor = 'cli' AND target = 'rule:" +
                 std::to_string(added.id) + "' AND details LIKE '%block%'") == 1);
 
@@ -251,7 +250,7 @@ TEST_CASE("rules are added, listed and removed, each change in the audit log") {
     CHECK(removed.pattern == "pétasse");
     CHECK(ListWordRules(db).size() == from_town);
     CHECK(test::Count(db, "SELECT count(*) FROM audit_log WHERE action = 'rule.remove' AND target = 'rule:" +
-                        std::to_string(added.id) + "'") == 1);
+                              std::to_string(added.id) + "'") == 1);
     CHECK(WordRuleSet::Load(db).Check("PETASSE").hits.empty());
   }
 
@@ -262,8 +261,8 @@ TEST_CASE("rules are added, listed and removed, each change in the audit log") {
     CHECK(town_rule.action == "hold");
     CHECK(ListWordRules(db).size() == from_town - 1);
     CHECK(test::Count(db,
-                "SELECT count(*) FROM audit_log WHERE action = 'rule.remove' AND actor = 'moderator:3' "
-                "AND details LIKE '%western union%'") == 1);
+                      "SELECT count(*) FROM audit_log WHERE action = 'rule.remove' AND actor = 'moderator:3' "
+                      "AND details LIKE '%western union%'") == 1);
   }
 }
 
