@@ -3,6 +3,7 @@
 // What the request handlers of lib/server/ share: the options, one database connection per thread, the rate
 // limiters, and the helpers that turn library errors into HTTP responses.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -52,6 +53,15 @@ struct ServerContext {
     return writer->Run(std::forward<Work>(work));
   }
   std::unique_ptr<BatchWriter> writer;  ///< set by Server::Start()
+  /// Unique in the process, unlike the address (a context may be made where a destroyed one was): tells
+  /// db() whether the thread's connection is this context's.
+  const uint64_t id = NextId();
+
+ private:
+  static uint64_t NextId() {
+    static std::atomic<uint64_t> last{0};
+    return ++last;
+  }
 };
 
 /// A JSON body, 200 unless told otherwise.

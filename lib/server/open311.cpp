@@ -6,6 +6,8 @@
 #include <cmath>
 #include <map>
 
+#include <utf8proc.h>
+
 #include "lib/clock.h"
 #include "lib/grievance/grievance.h"
 #include "lib/render/template.h"
@@ -43,6 +45,29 @@ std::string ItemName(const std::string& list) {
   return "item";
 }
 
+// Text as XML 1.0 accepts it: escaped, with every byte that is not UTF-8 and every control character XML
+// forbids (all but tab, newline and carriage return) replaced by U+FFFD. Error messages quote what the client
+// sent, which may be anything.
+std::string XmlText(const std::string& text) {
+  std::string valid;
+  valid.reserve(text.size());
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    utf8proc_int32_t codepoint = 0;
+    utf8proc_ssize_t length = utf8proc_iterate(p, end - p, &codepoint);
+    const bool allowed = length > 0 &&
+                         (codepoint >= 0x20 || codepoint == '\t' || codepoint == '\n' || codepoint == '\r') &&
+                         codepoint != 0xFFFE && codepoint != 0xFFFF;
+    if (allowed)
+      valid.append(reinterpret_cast<const char*>(p), length);
+    else
+      valid += "\xEF\xBF\xBD";
+    p += length > 0 ? length : 1;
+  }
+  return EscapeHtml(valid);
+}
+
 void AppendXml(std::string& out, const std::string& name, const json& value) {
   out += "<" + name + ">";
   if (value.is_object()) {
@@ -50,7 +75,7 @@ void AppendXml(std::string& out, const std::string& name, const json& value) {
   } else if (value.is_array()) {
     for (const json& item : value) AppendXml(out, ItemName(name), item);
   } else if (value.is_string()) {
-    out += EscapeHtml(value.get<std::string>());
+    out += XmlText(value.get<std::string>());
   } else if (!value.is_null()) {
     out += value.dump();
   }

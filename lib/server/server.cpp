@@ -108,11 +108,11 @@ void Guarded(httplib::Response& res, ErrorSender send_error, const std::function
 
 Db& ServerContext::db() {
   thread_local std::unique_ptr<Db> connection;
-  thread_local const ServerContext* owner = nullptr;
-  if (!connection || owner != this) {
+  thread_local uint64_t owner = 0;  // the id of the context it was opened for
+  if (!connection || owner != id) {
     connection =
         std::make_unique<Db>(Db::Open(options.db_path, OpenMode::kExisting, options.busy_timeout_ms));
-    owner = this;
+    owner = id;
   }
   return *connection;
 }

@@ -87,5 +87,20 @@ TEST_CASE("an Open311 error quoting bytes that are not UTF-8 is still sent in Op
              Catch::Contains("[{\"code\":\"404\",\"description\":\"no service 'voirie\xEF\xBF\xBD'\"}]"));
 }
 
+// The XML form of the same error: U+FFFD for the byte that is not UTF-8 and for the control character XML 1.0
+// forbids even as a character reference, so that any XML parser reads the reply.
+TEST_CASE("an Open311 XML error quoting bytes that are not UTF-8 or control characters is well-formed",
+          "[server]") {
+  test::TempDir dir;
+  InProcessServer server(dir);
+  const std::string response = server.Serve(FormPost(
+      "/open311/v2/requests.xml",
+      "api_key=" + server.token() + "&service_code=voirie%A6%01%3C&description=Trou&lat=48.41&long=2.79"));
+  CHECK(response.starts_with("HTTP/1.1 404 "));
+  CHECK_THAT(response,
+             Catch::Contains("<errors><error><code>404</code><description>no service "
+                             "&#39;voirie\xEF\xBF\xBD\xEF\xBF\xBD&lt;&#39;</description></error></errors>"));
+}
+
 }  // namespace
 }  // namespace voisinage
