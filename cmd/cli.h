@@ -2,7 +2,9 @@
 
 // Shared plumbing of the subcommand files: options every command has, opening the database, printing.
 // Adding a subcommand:
-//   1. cmd/<group>.cpp: an options struct, Setup<Group>(CLI::App&, Invocation&), Run... functions;
+//   1. cmd/<group>.cpp: an options struct, Setup<Group>(CLI::App&, Invocation&), Run... functions; all but
+//      Setup<Group> in `namespace <group>_command` (the files are compiled together in unity batches, so
+//      their private names must not meet), which Setup<Group> brings in with `using namespace`;
 //   2. an entry in kCommands in cmd/main.cpp;
 //   3. the work itself in lib/ (a function taking Db&), with a unit test in tests/unit/;
 //   4. an end-to-end test in tests/cli/ (normal path, bad input, misuse, --help);
