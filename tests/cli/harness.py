@@ -76,13 +76,10 @@ class VoisinageTest(unittest.TestCase):
             vars(self).update(cache["attributes"])
             return
         build()
-        copy = self.dir / "fixture.db"
-        with sqlite3.connect(self.db) as source, sqlite3.connect(copy) as target:
-            source.backup(target)
+        source = sqlite3.connect(self.db)
+        image = source.serialize()  # the file as it would be with its WAL checkpointed
         source.close()
-        target.close()
-        type(self)._fixture = {"db": copy.read_bytes(), "attributes": {n: getattr(self, n) for n in attributes}}
-        copy.unlink()
+        type(self)._fixture = {"db": image, "attributes": {n: getattr(self, n) for n in attributes}}
 
     def write(self, name, text):
         path = self.dir / name

@@ -8,7 +8,6 @@ import os
 import re
 import resource
 import shutil
-import sqlite3
 import stat
 import subprocess
 import unittest
