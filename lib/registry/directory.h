@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,7 +32,7 @@ struct DirectoryEntry {
 
   /// A stable hash of the imported fields: equal hashes mean a re-import has nothing to change.
   uint64_t ContentHash() const;
-  /// The folded text the search index holds for this entry.
+  /// The folded words the search index holds for this entry, its name's words marked as such.
   std::string SearchText() const;
 };
 
@@ -56,7 +57,9 @@ struct DirectoryQuery {
   int offset = 0;  ///< entries to skip (the pages before)
 };
 
-/// Entries matching the query, best match first (by name when there is no text).
+/// Entries matching the query, best match first: more of the words in the name, then active before closed,
+/// then shorter names, then by name; entries without a public name come last. Sorted by name when there is
+/// no text. Throws Error for an unknown kind or neighbourhood, or a text with nothing to search.
 std::vector<DirectoryEntry> SearchDirectory(Db& db, const DirectoryQuery& query);
 
 /// The entry with this id, SIRET or RNA number. Throws Error when there is none.
@@ -64,10 +67,12 @@ DirectoryEntry GetDirectoryEntry(Db& db, const std::string& ref);
 
 nlohmann::json ToJson(const DirectoryEntry& entry);
 
-/// Prepared statements for writing entries and their search text, inside the caller's transaction.
+/// Prepared statements for writing entries, their search text and their rank codes, inside the caller's
+/// transaction. Rank codes are packed by blocks of ids and held in memory until Finish(), which must run
+/// before the transaction commits.
 class DirectoryWriter {
  public:
-  explicit DirectoryWriter(Db& db);
+  explicit DirectoryWriter(SQLite::Database& sql);
 
   struct Existing {
     int64_t id;
@@ -78,13 +83,20 @@ class DirectoryWriter {
   /// Inserts the entry unless its key is already there; returns whether it did.
   bool InsertNew(const PreparedEntry& entry, int64_t import_id);
   void Update(int64_t id, const PreparedEntry& entry, int64_t import_id);
+  /// Writes the rank codes held in memory.
+  void Finish();
+
+  /// Fills the empty search index and rank table from the entries: the migration that created them runs it.
+  static void IndexAll(SQLite::Database& sql);
 
  private:
   void Bind(SQLite::Statement& statement, const PreparedEntry& entry, int64_t import_id);
-  void Index(int64_t id, const PreparedEntry& entry);
+  void Index(int64_t id, uint8_t rank_code, const std::string& text);
+  void SetRankCode(int64_t id, uint8_t code);
 
-  Db& db_;
-  SQLite::Statement find_, insert_, update_, indexed_, unindex_, index_;
+  SQLite::Database& sql_;
+  SQLite::Statement find_, insert_, update_, indexed_, unindex_, index_, read_ranks_, write_ranks_;
+  std::map<int64_t, std::string> rank_blocks_;  ///< directory_rank rows being changed, by block
   std::string now_;
 };
 

@@ -139,7 +139,7 @@ std::unique_ptr<RowMapper> MakeMapper(const ImportRequest& request, const std::s
 // lock there and writes the rest as it reads. Before writing, it checks that no other import has written to
 // the directory since it started reading; if one has, its comparisons are stale and the import starts again,
 // taking the write lock from the start (standard input cannot be read twice, so it always does).
-constexpr size_t kPendingBudget = 32u << 20;  // with the run's key table and SQLite's cache: < 100 MB
+constexpr size_t kPendingBudget = 24u << 20;  // with the run's key table and SQLite's cache: < 100 MB
 
 // Another import wrote to the directory while this one was comparing: start again.
 // A row read, mapped and located, on its way from the reading thread to the writing one.
@@ -248,7 +248,7 @@ class Importer {
     encoding_ = reader->encoding();
 
     const Locator locator = Locator::Load(db_);
-    writer_.emplace(db_);
+    writer_.emplace(db_.sql());
     if (write_from_start_ && !request_.dry_run) {
       StartWriting();
     } else {
@@ -278,6 +278,7 @@ class Importer {
     if (!request_.dry_run && !writing_.has_value()) StartWriting();
     summary_.duration_ms = Elapsed(started);
     if (!request_.dry_run) {
+      writer_->Finish();
       FinishRun();
       writing_->commit();
       summary_.run_id = run_id_;

@@ -1,6 +1,7 @@
 #include "lib/store/schema.h"
 
 #include "lib/clock.h"
+#include "lib/registry/directory.h"
 #include "lib/store/db.h"
 
 namespace voisinage {
@@ -159,10 +160,9 @@ CREATE TABLE directory_entry (
 );
 CREATE INDEX directory_entry_by_neighbourhood ON directory_entry(neighbourhood_id);
 
--- The search index: the folded text of each entry (rowid = directory_entry.id, text = SearchText() in
--- lib/registry/directory.h). Contentless and without positions, which makes imports a third faster: the text
--- is recomputed from the entry to remove it, and ranking is done by SearchDirectory, not bm25(). A change to Fold() or SearchText() needs a migration that
--- rebuilds this index. The text is folded already: the tokenizer only splits words.
+-- The search index, replaced in version 7: the folded text of each entry (rowid = directory_entry.id). Contentless
+-- and without positions, which makes imports a third faster: the text is recomputed from the entry to remove it.
+-- The text is folded already: the tokenizer only splits words.
 CREATE VIRTUAL TABLE directory_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 0', detail = none,
                                                  content = '');
 )sql";
@@ -382,6 +382,21 @@ CREATE INDEX web_session_by_member ON web_session(member_id);
 CREATE INDEX web_session_by_expiry ON web_session(expires_at);
 )sql";
 
+// The search index again, without per-row sizes (columnsize = 0: nothing uses bm25()), the name's words
+// marked in its text (SearchText() in lib/registry/directory.h); and what ranking needs of each entry,
+// packed, so that a search need not read every entry it matches. DirectoryWriter::IndexAll fills both from
+// the entries. A change to Fold(), SearchText() or RankCode() needs a migration that rebuilds them the same
+// way.
+const char* const kRankedSearchSchema = R"sql(
+DROP TABLE directory_search;
+CREATE VIRTUAL TABLE directory_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 0', detail = none,
+                                                 content = '', columnsize = 0);
+CREATE TABLE directory_rank (
+  block INTEGER PRIMARY KEY,  -- the entries whose id >> 10 is this
+  codes BLOB NOT NULL         -- 1024 bytes: the rank code of each (RankCode() in lib/registry/directory.cpp)
+);
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "town, neighbourhoods, categories, word rules, members, invitations", kTownSchema},
     {2, "directory of shops and associations, import runs", kDirectorySchema},
@@ -389,6 +404,8 @@ const std::vector<Migration> kMigrations = {
     {4, "grievances, their events and followers", kGrievanceSchema},
     {5, "API tokens", kTokenSchema},
     {6, "sessions of the web pages", kWebSessionSchema},
+    {7, "directory search: names marked in the index, rank codes", kRankedSearchSchema,
+     DirectoryWriter::IndexAll},
 };
 
 }  // namespace
@@ -411,6 +428,7 @@ int ApplyMigrations(SQLite::Database& sql) {
     int current = sql.execAndGet("PRAGMA user_version").getInt();
     if (migration.version <= current) continue;
     sql.exec(migration.sql);
+    if (migration.then) migration.then(sql);
     SQLite::Statement record(sql, "INSERT INTO schema_migration(version, name, applied_at) VALUES (?, ?, ?)");
     record.bind(1, migration.version);
     record.bind(2, migration.name);

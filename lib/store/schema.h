@@ -13,6 +13,8 @@ struct Migration {
   int version;
   const char* name;
   const char* sql;
+  /// What SQL alone cannot do, run after `sql` in the same transaction; may be null.
+  void (*then)(SQLite::Database&) = nullptr;
 };
 
 /// All migrations, oldest first. Never edit a released one: append a new one.

@@ -16,6 +16,19 @@ DATA = SOURCE_DIR / "tests" / "data"
 BINARY = os.environ.get("VOISINAGE_BIN") or str(SOURCE_DIR / "build" / "cmd" / "voisinage")
 
 
+def rows_of(path):
+    """Every row of every table of the database at `path`, as sorted reprs by table name."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        return {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"').fetchall())) for t in table_names(conn)}
+
+
+def table_names(conn):
+    """The tables that hold the data: a virtual table's rows are in its shadow tables (the search index's
+    cannot even be read)."""
+    return [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                                       "sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
+
+
 class Result:
     def __init__(self, completed):
         self.code = completed.returncode
@@ -94,11 +107,7 @@ class VoisinageTest(unittest.TestCase):
 
     def snapshot(self):
         """Every row of every table: compare before and after a command that must change nothing."""
-        if not self.db.exists():
-            return None
-        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as conn:
-            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-            return {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"').fetchall())) for t in tables}
+        return rows_of(self.db) if self.db.exists() else None
 
     def assertUnchanged(self, before):
         self.assertEqual(before, self.snapshot(), "the database changed")

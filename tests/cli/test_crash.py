@@ -77,8 +77,7 @@ def digest(db, tables=None):
     operation on the same data give the same digest."""
     conn = sqlite3.connect(db)
     try:
-        names = tables or [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        names = tables or [t for t in harness.table_names(conn) if not t.startswith("sqlite_")]
         h = hashlib.sha256()
         for table in names:
             columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')

@@ -9,13 +9,6 @@ import harness
 import towns
 
 
-def rows_of(path):
-    """Every row of every table of the database at `path`."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"').fetchall())) for t in tables}
-
-
 class DbCheckTest(harness.VoisinageTest):
     def test_fresh_database_is_ok(self):
         self.init_thomery()
@@ -72,7 +65,7 @@ class DbBackupTest(harness.VoisinageTest):
         self.assertIn("copy.db", result.out)
         check = self.run_cli("--db", self.dir / "copy.db", "db", "check", db=False)
         self.assertEqual(check.code, 0, check)
-        self.assertEqual(rows_of(self.dir / "copy.db"), self.snapshot())
+        self.assertEqual(harness.rows_of(self.dir / "copy.db"), self.snapshot())
         town = self.run_cli("--db", self.dir / "copy.db", "town", "show", "--json", db=False)
         self.assertEqual(town.json()["name"], "Thomery")
 

@@ -9,6 +9,7 @@ import os
 import pty
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -106,12 +107,15 @@ class ImportTestCase(harness.VoisinageTest):
                           "skipped, rejected, duplicates FROM import_run ORDER BY id")
 
     def all_cells(self):
-        """Every text value of the directory and of its search index."""
+        """Every text value of the directory, and every word of its search index."""
         cells = []
-        for table in ("directory_entry", "directory_search", "import_run"):
+        for table in ("directory_entry", "import_run"):
             for row in self.query(f"SELECT * FROM {table}"):
                 cells.extend(str(v) for v in row if v is not None)
-        return cells
+        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as conn:
+            conn.execute("CREATE VIRTUAL TABLE temp.search_words USING fts5vocab(main, directory_search, row)")
+            words = [word for (word,) in conn.execute("SELECT term FROM temp.search_words")]
+        return cells + words
 
 
 class SireneTest(ImportTestCase):
@@ -539,7 +543,7 @@ class CityHallCsvTest(ImportTestCase):
 class UpsertTest(ImportTestCase):
     def directory(self):
         return self.query("SELECT * FROM directory_entry ORDER BY id"), self.query(
-            "SELECT rowid, text FROM directory_search ORDER BY rowid")
+            "SELECT * FROM directory_search_data ORDER BY id")
 
     def test_reimport_changes_nothing(self):
         first = self.merchants(SIRENE_2025)

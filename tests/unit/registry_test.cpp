@@ -6,6 +6,7 @@
 #include "lib/registry/import.h"
 #include "lib/registry/naf.h"
 #include "lib/registry/row_mapper.h"
+#include "lib/store/schema.h"
 #include "lib/text/fold.h"
 #include "test_support.h"
 
@@ -205,4 +206,151 @@ TEST_CASE(
   CHECK(db.sql()
             .execAndGet("SELECT name FROM directory_entry WHERE registry_key = '35600000000048'")
             .getString() == "EPICERIE FINE");
+}
+
+namespace {
+
+// Writes entries as an import does, keyed "K1", "K2"... in the order given (the order of their ids).
+void WriteEntries(Db& db, const std::vector<DirectoryEntry>& entries) {
+  auto transaction = db.Write();
+  db.sql().exec(
+      "INSERT INTO import_run (kind, format, file_name, sha256, encoding, delimiter, started_at) "
+      "VALUES ('merchant', 'csv', 'test.csv', '', 'UTF-8', ',', '2026-11-29T00:00:00Z')");
+  const int64_t import_id = db.sql().getLastInsertRowid();
+  DirectoryWriter writer(db.sql());
+  int key = 0;
+  for (DirectoryEntry entry : entries) {
+    entry.registry_key = "K" + std::to_string(++key);
+    if (entry.source.empty()) entry.source = "csv";
+    if (auto existing = writer.Find(entry.kind, entry.registry_key))
+      writer.Update(existing->id, Prepare(entry), import_id);
+    else
+      writer.InsertNew(Prepare(entry), import_id);
+  }
+  writer.Finish();
+  transaction.commit();
+}
+
+DirectoryEntry Entry(const std::string& name, const std::string& status = "active",
+                     const std::string& kind = "merchant") {
+  DirectoryEntry e;
+  e.kind = kind;
+  e.name = name;
+  e.status = status;
+  e.activity_label = "Commerce";
+  return e;
+}
+
+std::vector<std::string> Names(Db& db, const DirectoryQuery& query) {
+  std::vector<std::string> names;
+  for (const DirectoryEntry& e : SearchDirectory(db, query)) names.push_back(e.name.empty() ? "-" : e.name);
+  return names;
+}
+
+DirectoryQuery Search(const std::string& text, bool include_closed = false) {
+  DirectoryQuery query;
+  query.text = text;
+  query.include_closed = include_closed;
+  return query;
+}
+
+}  // namespace
+
+TEST_CASE("search ranks from the index: name matches, active, shorter names, by name, nameless last") {
+  Db db = test::ThomeryDb();
+  DirectoryEntry nameless = Entry("");
+  nameless.activity_label = "Pharmacie";
+  DirectoryEntry bakery = Entry("BOULANGERIE");
+  bakery.description = "Ancienne pharmacie";
+  DirectoryEntry father_and_son = Entry("ROUX PÈRE ET FILS");
+  father_and_son.activity_label = "Pharmacie vétérinaire";
+  // Ids in an order that is not the ranking's: ties within a length are settled by name, not by id.
+  WriteEntries(db,
+               {nameless, Entry("PHARMACIE ROUX"), bakery, Entry("GRANDE PHARMACIE DU CENTRE DE LA VILLE"),
+                Entry("PHARMACIE BLANC"), Entry("PHARMACIE ROUX", "closed"), Entry("PHARMACIE ABEL"),
+                Entry("PHARMA CLUB", "active", "association"), father_and_son, Entry("Pharmacie Abel")});
+
+  const std::vector<std::string> active = {
+      "PHARMA CLUB",    "PHARMACIE ABEL",    "Pharmacie Abel",
+      "PHARMACIE ROUX", "PHARMACIE BLANC",   "GRANDE PHARMACIE DU CENTRE DE LA VILLE",
+      "BOULANGERIE",    "ROUX PÈRE ET FILS", "-"};
+  CHECK(Names(db, Search("pharm")) == active);
+  CHECK(Names(db, Search("PHARMACIE")) == std::vector<std::string>(active.begin() + 1, active.end()));
+
+  SECTION("every page agrees with the whole list") {
+    for (int limit : {1, 2, 3, 4}) {
+      std::vector<std::string> paged;
+      for (int offset = 0; offset < 12; offset += limit) {
+        DirectoryQuery page = Search("pharm");
+        page.limit = limit;
+        page.offset = offset;
+        for (std::string& name : Names(db, page)) paged.push_back(std::move(name));
+      }
+      CHECK(paged == active);
+    }
+  }
+  SECTION("closed entries come after the active ones that match as well") {
+    std::vector<std::string> all = active;
+    all.insert(all.begin() + 6, "PHARMACIE ROUX");
+    CHECK(Names(db, Search("pharm", true)) == all);
+  }
+  SECTION("more of the words in the name come first") {
+    CHECK(Names(db, Search("pharmacie roux")) ==
+          std::vector<std::string>{"PHARMACIE ROUX", "ROUX PÈRE ET FILS"});
+    CHECK(Names(db, Search("roux")) == std::vector<std::string>{"PHARMACIE ROUX", "ROUX PÈRE ET FILS"});
+  }
+  SECTION("the kind filters from the index") {
+    DirectoryQuery associations = Search("pharm");
+    associations.kind = "association";
+    CHECK(Names(db, associations) == std::vector<std::string>{"PHARMA CLUB"});
+    DirectoryQuery merchants = Search("pharm");
+    merchants.kind = "merchant";
+    CHECK(Names(db, merchants).size() == active.size() - 1);
+  }
+  SECTION("a renamed, closed or reopened entry moves in the index and leaves nothing behind") {
+    // Same keys K1..K10, in the same order: K2 renamed longer, K5 closed, K6 reopened.
+    WriteEntries(
+        db,
+        {nameless, Entry("PHARMACIE ROUX ET FILLES"), bakery, Entry("GRANDE PHARMACIE DU CENTRE DE LA VILLE"),
+         Entry("PHARMACIE BLANC", "closed"), Entry("PHARMACIE ROUX"), Entry("PHARMACIE ABEL"),
+         Entry("PHARMA CLUB", "active", "association"), father_and_son, Entry("Pharmacie Abel")});
+    CHECK(Names(db, Search("pharm")) ==
+          std::vector<std::string>{"PHARMA CLUB", "PHARMACIE ABEL", "Pharmacie Abel", "PHARMACIE ROUX",
+                                   "PHARMACIE ROUX ET FILLES", "GRANDE PHARMACIE DU CENTRE DE LA VILLE",
+                                   "BOULANGERIE", "ROUX PÈRE ET FILS", "-"});
+    CHECK(Names(db, Search("blanc", true)) == std::vector<std::string>{"PHARMACIE BLANC"});
+    CHECK(Names(db, Search("blanc")).empty());
+    // One row per entry, whether the word is in the name (marked with U+E000) or elsewhere.
+    CHECK(test::Count(db,
+                      "SELECT count(*) FROM directory_search WHERE directory_search MATCH "
+                      "'\"pharm\"* OR \"' || char(57344) || 'pharm\"*'") == 10);
+    db.sql().exec("INSERT INTO directory_search (directory_search) VALUES ('integrity-check')");
+  }
+}
+
+TEST_CASE("the migration to version 7 rebuilds the search index of an older database") {
+  test::TempDir dir;
+  const std::string path = dir.File("v6.db");
+  {
+    SQLite::Database sql(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const Migration& migration : Migrations())
+      if (migration.version <= 6) sql.exec(migration.sql);
+    sql.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+    sql.exec("PRAGMA user_version = 6");
+    sql.exec(
+        "INSERT INTO directory_entry (kind, registry_key, source, name, sort_key, activity_label, status, "
+        "content_hash, created_at, updated_at) VALUES "
+        "('merchant', 'K1', 'csv', 'ÉPICERIE DU CŒUR', 'epicerie du coeur', 'Épicerie', 'active', 1, '', "
+        "''), "
+        "('merchant', 'K2', 'csv', 'CAFÉ', 'cafe', 'Débit de boissons', 'closed', 2, '', '')");
+    // The index as version 6 kept it: rowid = id.
+    sql.exec(
+        "INSERT INTO directory_search (rowid, text) VALUES (1, 'epicerie coeur epicerie'), (2, 'cafe "
+        "debit')");
+  }
+  Db db = Db::Open(path, OpenMode::kExisting);
+  CHECK(test::Count(db, "PRAGMA user_version") == LatestSchemaVersion());
+  CHECK(Names(db, Search("coeur")) == std::vector<std::string>{"ÉPICERIE DU CŒUR"});
+  CHECK(Names(db, Search("cafe")).empty());
+  CHECK(Names(db, Search("boissons", true)) == std::vector<std::string>{"CAFÉ"});
 }
