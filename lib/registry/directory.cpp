@@ -223,7 +223,8 @@ class EntryFilter {
   int64_t neighbourhood_id_ = 0;
 };
 
-// An entry (ReadDirectoryEntry), then its sort key.
+// An entry (ReadDirectoryEntry), then its sort key, in column kSortKeyColumn.
+constexpr int kSortKeyColumn = 26;
 const std::string kSelectEntry = fmt::format(
     "SELECT {}, e.sort_key FROM directory_entry e LEFT JOIN neighbourhood n ON n.id = e.neighbourhood_id",
     kColumns);
@@ -240,14 +241,14 @@ std::vector<DirectoryEntry> ListDirectory(Db& db, const DirectoryQuery& query, c
   return entries;
 }
 
-// The search rowids matching an FTS5 query, in ascending order.
+// The ids of the entries that match an FTS5 query, in ascending order (the index's rowids are the ids).
 std::vector<int64_t> MatchingRowids(Db& db, const std::string& match) {
   SQLite::Statement statement(
       db.sql(), "SELECT rowid FROM directory_search WHERE directory_search MATCH ? ORDER BY rowid");
   statement.bind(1, match);
-  std::vector<int64_t> rowids;
-  while (statement.executeStep()) rowids.push_back(statement.getColumn(0).getInt64());
-  return rowids;
+  std::vector<int64_t> ids;
+  while (statement.executeStep()) ids.push_back(statement.getColumn(0).getInt64());
+  return ids;
 }
 
 // A match of a search, as the index and directory_rank know it.
@@ -326,7 +327,7 @@ std::vector<DirectoryEntry> RankedSearch(Db& db, const DirectoryQuery& query, co
     read.reset();
     read.bind(":id", candidate.id);
     if (!read.executeStep()) continue;  // filtered out
-    std::string sort_key = read.getColumn(26).getString();
+    std::string sort_key = read.getColumn(kSortKeyColumn).getString();
     found.push_back({candidate, std::move(sort_key), ReadDirectoryEntry(read)});
   }
   std::sort(found.begin(), found.end(), [](const RankedEntry& a, const RankedEntry& b) {
