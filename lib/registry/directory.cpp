@@ -242,7 +242,7 @@ std::vector<DirectoryEntry> ListDirectory(Db& db, const DirectoryQuery& query, c
 }
 
 // The ids of the entries that match an FTS5 query, in ascending order (the index's rowids are the ids).
-std::vector<int64_t> MatchingRowids(Db& db, const std::string& match) {
+std::vector<int64_t> MatchingIds(Db& db, const std::string& match) {
   SQLite::Statement statement(
       db.sql(), "SELECT rowid FROM directory_search WHERE directory_search MATCH ? ORDER BY rowid");
   statement.bind(1, match);
@@ -266,7 +266,7 @@ struct Candidate {
 // The entries that match an FTS5 query, each with its rank code, in the order of their ids.
 std::vector<Candidate> Candidates(Db& db, const std::string& match) {
   std::vector<Candidate> candidates;
-  for (int64_t id : MatchingRowids(db, match)) candidates.push_back({id});
+  for (int64_t id : MatchingIds(db, match)) candidates.push_back({id});
   if (candidates.empty()) return candidates;
   // One pass over the blocks that hold them: thousands of matches read a hundred pages.
   SQLite::Statement blocks(
@@ -301,12 +301,13 @@ std::vector<DirectoryEntry> RankedSearch(Db& db, const DirectoryQuery& query, co
   for (const std::string& word : words)
     match += fmt::format("{}(\"{}\"* OR \"{}{}\"*)", match.empty() ? "" : " AND ", word, kNameMark, word);
   std::vector<Candidate> candidates = Candidates(db, match);
+  // What the rank byte tells is filtered here, before any entry is read; reading checks every filter again.
   std::erase_if(candidates, [&](const Candidate& c) {
     return (!query.include_closed && (c.rank_code & kClosedBit)) ||
            (!query.kind.empty() && ((c.rank_code & kAssociationBit) != 0) != (query.kind == "association"));
   });
   for (const std::string& word : words) {
-    std::vector<int64_t> in_name = MatchingRowids(db, fmt::format("\"{}{}\"*", kNameMark, word));
+    std::vector<int64_t> in_name = MatchingIds(db, fmt::format("\"{}{}\"*", kNameMark, word));
     auto next = in_name.begin();
     for (Candidate& candidate : candidates) {  // both in the order of ids
       while (next != in_name.end() && *next < candidate.id) ++next;
