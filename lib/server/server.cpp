@@ -1,6 +1,8 @@
 #include "lib/server/server.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -361,13 +363,19 @@ void Server::Start() {
   // wait a second for the SYN to be sent again. Keep the listening socket to listen again with a real
   // backlog. (These options replace the library's defaults, which also set SO_REUSEPORT: two servers on one
   // port.)
-  http.set_socket_options([&s](int fd) {
+  //
+  // A connection is accepted only once its client has sent something (TCP_DEFER_ACCEPT): the library gives
+  // each accepted connection a thread that polls it about ninety times a second, so a thousand silent clients
+  // would keep both cores busy. The kernel holds silent ones in the listen queue, then hands them over (to
+  // time out as usual) after about --timeout seconds.
+  http.set_socket_options([&s, defer = o.timeout_seconds](int fd) {
     int yes = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
     s.listening = fd;
   });
   s.port = o.port == 0 ? http.bind_to_any_port(o.host) : (http.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (s.port > 0 && s.listening >= 0) ::listen(s.listening, 1024);
+  if (s.port > 0 && s.listening >= 0) ::listen(s.listening, 4096);
   if (s.port <= 0)
     throw Error(fmt::format("cannot listen on {}:{}", o.host, o.port),
                 "is another server using the port? choose another with --listen HOST:PORT");

@@ -1485,6 +1485,46 @@ class BadInputTest(ServeTest):
         self.assertLess(outcome["closed_after"], 5, outcome)
         self.assertHealthy()
 
+    def test_a_thousand_silent_connections_hold_no_thread(self):
+        """1,000 clients connect and say nothing. The kernel keeps them until they send something
+        (TCP_DEFER_ACCEPT), so the server starts no thread for them and answers a normal request at once; a silent
+        client that speaks at last is answered too. Without the deferral each would hold a thread polling its
+        socket about ninety times a second, both cores busy."""
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < 1100:
+            self.skipTest(f"needs 1,100 file descriptors, the limit is {soft}")
+        server = self.serve("--timeout", "30")  # the kernel holds silent clients ~31 s: longer than this test
+        status = Path(f"/proc/{server.pid}/status")
+        if not status.exists():
+            self.skipTest("needs /proc to count the server's threads")
+        self.assertHealthy()
+        silent = []
+        self.addCleanup(lambda: [s.close() for s in silent])
+        silent.extend(socket.create_connection((server.host, server.port), timeout=5) for _ in range(1000))
+        threads = int(re.search(r"^Threads:\s*(\d+)", status.read_text(), re.M).group(1))
+        self.assertLess(threads, 50, "the server started threads for connections that sent nothing")
+        started = time.monotonic()
+        self.assertHealthy()
+        self.assertLess(time.monotonic() - started, 3)
+        for s in silent[:20]:
+            s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        for s in silent[:20]:
+            self.assertRegex(s.recv(4096), rb"^HTTP/1\.1 200 ")
+
+    def test_a_silent_connection_is_closed_within_three_timeouts(self):
+        """The kernel hands a silent client over after about --timeout seconds (the SYN-ACK retransmission past
+        it: 3 s for 2), and the server closes it --timeout seconds later."""
+        server = self.serve("--timeout", "2")
+        s = socket.create_connection((server.host, server.port), timeout=20)
+        self.addCleanup(s.close)
+        started = time.monotonic()
+        try:
+            self.assertEqual(s.recv(4096), b"")
+        except ConnectionResetError:
+            pass
+        self.assertLess(time.monotonic() - started, 3 * 2 + 1)
+        self.assertHealthy()
+
     def test_sql_and_html_in_every_text_field_are_stored_and_returned_verbatim(self):
         self.serve()
         lucie, paul = self.tokens["lucie"], self.tokens["paul"]
