@@ -10,6 +10,7 @@
 #include "lib/clock.h"
 #include "lib/registry/naf.h"
 #include "lib/registry/row_mapper.h"
+#include "lib/registry/run_keys.h"
 #include "lib/text/strings.h"
 #include "lib/town/locate.h"
 #include "lib/town/town.h"
@@ -24,65 +25,6 @@ namespace {
 bool SameContent(uint64_t a, uint64_t b) {
   return ((a ^ b) & ~uint64_t{3}) == 0;
 }
-
-// What this run has stored under each key so far, as 64-bit hashes in an open-addressing table: 16 bytes a
-// row however long the key, so a million-row file costs a few tens of megabytes. It tells duplicates apart
-// and lets the planning phase see the rows it has planned as if they were written.
-class RunKeys {
- public:
-  struct Stored {
-    uint64_t content_hash;  ///< its two low bits are not kept: compare with SameContent()
-    bool active;
-  };
-  /// Records the key; false when it was already there.
-  bool Insert(std::string_view key) {
-    Slot& slot = Find(key);
-    if (slot.key != 0) return false;
-    slot.key = hash_;
-    ++size_;
-    if (size_ * 2 > slots_.size()) Grow();
-    return true;
-  }
-  /// What the run stored under `key`, if anything (the key must have been inserted).
-  std::optional<Stored> Get(std::string_view key) {
-    const Slot& slot = Find(key);
-    if (slot.value == 0) return std::nullopt;
-    return Stored{slot.value, (slot.value & 1) != 0};
-  }
-  void Set(std::string_view key, uint64_t content_hash, bool active) {
-    Find(key).value = (content_hash & ~uint64_t{3}) | 2 | (active ? 1 : 0);
-  }
-
- private:
-  struct Slot {
-    uint64_t key = 0;    // 0 marks an empty slot
-    uint64_t value = 0;  // content hash, bit 1 set, bit 0 "active"; 0 when nothing is stored
-  };
-  Slot& Find(std::string_view key) {
-    uint64_t hash = 1469598103934665603ull;
-    for (unsigned char c : key) hash = (hash ^ c) * 1099511628211ull;
-    hash_ = hash | 1;
-    if (slots_.empty()) slots_.resize(1024);
-    size_t mask = slots_.size() - 1;
-    for (size_t i = hash_ & mask;; i = (i + 1) & mask)
-      if (slots_[i].key == hash_ || slots_[i].key == 0) return slots_[i];
-  }
-  void Grow() {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.size() * 2, Slot{});
-    size_t mask = slots_.size() - 1;
-    for (const Slot& slot : old) {
-      if (slot.key == 0) continue;
-      size_t i = slot.key & mask;
-      while (slots_[i].key != 0) i = (i + 1) & mask;
-      slots_[i] = slot;
-    }
-  }
-
-  std::vector<Slot> slots_;
-  size_t size_ = 0;
-  uint64_t hash_ = 0;  // of the key last looked up
-};
 
 std::string DelimiterName(char delimiter) {
   return delimiter == '\t' ? "tab" : std::string(1, delimiter);
@@ -141,7 +83,6 @@ std::unique_ptr<RowMapper> MakeMapper(const ImportRequest& request, const std::s
 // taking the write lock from the start (standard input cannot be read twice, so it always does).
 constexpr size_t kPendingBudget = 24u << 20;  // with the run's key table and SQLite's cache: < 100 MB
 
-// Another import wrote to the directory while this one was comparing: start again.
 // A row read, mapped and located, on its way from the reading thread to the writing one.
 struct MappedRow {
   PreparedEntry prepared;
@@ -206,6 +147,7 @@ class RowQueue {
   std::exception_ptr error_;
 };
 
+// Another import wrote to the directory while this one was comparing: start again.
 struct StaleComparison {};
 
 class Importer {

@@ -6,6 +6,7 @@
 #include "lib/registry/import.h"
 #include "lib/registry/naf.h"
 #include "lib/registry/row_mapper.h"
+#include "lib/registry/run_keys.h"
 #include "lib/store/schema.h"
 #include "lib/text/fold.h"
 #include "test_support.h"
@@ -255,6 +256,37 @@ DirectoryQuery Search(const std::string& text, bool include_closed = false) {
 }
 
 }  // namespace
+
+TEST_CASE("import keys past the memory bound go to disk, and are found there as in memory") {
+  // 16 slots a part: 256 parts hold 12 keys each at most, 3,072 in all; the rest go to the temporary
+  // database.
+  RunKeys keys(16);
+  const auto key = [](int i) { return fmt::format("W{:09}", i); };
+  for (int i = 0; i < 20000; ++i) REQUIRE(keys.Insert(key(i)));
+  CHECK(keys.spilled() >= 20000 - 256 * 12);
+  CHECK(keys.spilled() < 20000);
+  for (int i = 0; i < 20000; i += 7) CHECK_FALSE(keys.Insert(key(i)));  // duplicates, wherever the key is
+  for (int i = 0; i < 20000; ++i) CHECK_FALSE(keys.Get(key(i)).has_value());  // inserted, nothing stored yet
+  for (int i = 0; i < 20000; ++i) keys.Set(key(i), uint64_t(i) << 8, i % 3 == 0);
+  int wrong = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::optional<RunKeys::Stored> stored = keys.Get(key(i));
+    if (!stored || stored->content_hash >> 8 != uint64_t(i) || stored->active != (i % 3 == 0)) ++wrong;
+  }
+  CHECK(wrong == 0);
+  keys.Set("W999999999", 1 << 8, true);  // never inserted: nothing stored
+  CHECK_FALSE(keys.Get("W999999999").has_value());
+  CHECK(keys.Insert("W999999999"));
+}
+
+TEST_CASE("a million keys stay in memory") {
+  RunKeys keys;
+  int refused = 0;
+  for (int i = 0; i < 1000000; ++i) refused += !keys.Insert(fmt::format("{:014}", i));
+  CHECK(refused == 0);
+  CHECK(keys.spilled() == 0);
+  CHECK_FALSE(keys.Insert(fmt::format("{:014}", 123456)));
+}
 
 TEST_CASE("search ranks from the index: name matches, active, shorter names, by name, nameless last") {
   Db db = test::ThomeryDb();
