@@ -1,5 +1,9 @@
 #include "lib/registry/run_keys.h"
 
+#include <fmt/format.h>
+
+#include "lib/error.h"
+
 namespace voisinage {
 
 namespace {
@@ -35,6 +39,17 @@ SQLite::Database OpenSpill() {
   return db;
 }
 
+// The temporary file's errors, told apart from the database's (a full /var/tmp is not a full database disk).
+template <typename Step>
+auto InTemporaryFile(Step&& step) {
+  try {
+    return step();
+  } catch (const SQLite::Exception& e) {
+    throw Error(fmt::format("cannot keep the file's keys in a temporary file: {}", e.what()),
+                "make room in $SQLITE_TMPDIR, $TMPDIR or /var/tmp, or point TMPDIR at a disk with space");
+  }
+}
+
 }  // namespace
 
 // The keys whose part of memory is full. Keyed by the key itself rather than its hash: registry files come
@@ -42,22 +57,28 @@ SQLite::Database OpenSpill() {
 class RunKeys::Spill {
  public:
   bool Insert(std::string_view key) {
-    Bind(insert_, 1, key);
-    insert_.exec();
-    insert_.reset();
-    return db_.getChanges() == 1;
+    return InTemporaryFile([&] {
+      Bind(insert_, 1, key);
+      insert_.exec();
+      insert_.reset();
+      return db_.getChanges() == 1;
+    });
   }
   uint64_t Get(std::string_view key) {
-    Bind(get_, 1, key);
-    const uint64_t value = get_.executeStep() ? static_cast<uint64_t>(get_.getColumn(0).getInt64()) : 0;
-    get_.reset();
-    return value;
+    return InTemporaryFile([&] {
+      Bind(get_, 1, key);
+      const uint64_t value = get_.executeStep() ? static_cast<uint64_t>(get_.getColumn(0).getInt64()) : 0;
+      get_.reset();
+      return value;
+    });
   }
   void Set(std::string_view key, uint64_t value) {
-    set_.bind(1, static_cast<int64_t>(value));
-    Bind(set_, 2, key);
-    set_.exec();
-    set_.reset();
+    InTemporaryFile([&] {
+      set_.bind(1, static_cast<int64_t>(value));
+      Bind(set_, 2, key);
+      set_.exec();
+      set_.reset();
+    });
   }
 
  private:
@@ -102,7 +123,7 @@ void RunKeys::Grow(Part& part) {
 }
 
 RunKeys::Spill& RunKeys::spill() {
-  if (!spill_) spill_ = std::make_unique<Spill>();
+  if (!spill_) spill_ = InTemporaryFile([] { return std::make_unique<Spill>(); });
   return *spill_;
 }
 

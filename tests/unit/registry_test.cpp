@@ -1,5 +1,7 @@
-#include <catch2/catch.hpp>
+#include <sys/resource.h>
 
+#include <catch2/catch.hpp>
+#include <csignal>
 #include <functional>
 
 #include "lib/registry/directory.h"
@@ -277,6 +279,31 @@ TEST_CASE("import keys past the memory bound go to disk, and are found there as 
   keys.Set("W999999999", 1 << 8, true);  // never inserted: nothing stored
   CHECK_FALSE(keys.Get("W999999999").has_value());
   CHECK(keys.Insert("W999999999"));
+}
+
+TEST_CASE("a full temporary disk is an error about the temporary file, not about the database") {
+  // A file-size limit stands for the full disk; SIGXFSZ ignored, as the binary does, makes writes fail with
+  // EFBIG. The keys are written to the file only past the temporary database's 8 MiB cache.
+  struct Limit {
+    rlimit before{};
+    void (*handler)(int) = std::signal(SIGXFSZ, SIG_IGN);
+    Limit() {
+      getrlimit(RLIMIT_FSIZE, &before);
+      rlimit small = before;
+      small.rlim_cur = 64 * 1024;
+      setrlimit(RLIMIT_FSIZE, &small);
+    }
+    ~Limit() {
+      setrlimit(RLIMIT_FSIZE, &before);
+      std::signal(SIGXFSZ, handler);
+    }
+  };
+  RunKeys keys(16);
+  Limit limit;
+  const auto insert_many = [&keys] {
+    for (int i = 0; i < 2000000; ++i) keys.Insert(fmt::format("{:014}", i));
+  };
+  REQUIRE_THROWS_WITH(insert_many(), Catch::Contains("cannot keep the file's keys in a temporary file"));
 }
 
 TEST_CASE("a million keys stay in memory") {
