@@ -30,6 +30,7 @@ const invitation = () =>
 let passed = 0;
 let failed = 0;
 const pagesChecked = [];
+let browser = null;
 
 async function step(name, body) {
   try {
@@ -38,8 +39,17 @@ async function step(name, body) {
     console.log(`ok - ${name}`);
   } catch (error) {
     failed += 1;
-    console.log(`not ok - ${name}\n${String(error.stack || error).replace(/^/gm, '  # ')}`);
+    const where = [];
+    for (const page of browser.contexts().flatMap((context) => context.pages()))
+      where.push(`page ${page.url()}: ${(await page.textContent('h1', { timeout: 1000 }).catch(() => '(no h1)'))}`);
+    console.log(`not ok - ${name}\n${[String(error.stack || error), ...where].join('\n').replace(/^/gm, '  # ')}`);
   }
+}
+
+// Clicks a link or a submit button and returns once the page it leads to has loaded: a click alone returns as
+// soon as that page starts to load, when its text may not be there yet.
+async function load(page, control) {
+  await Promise.all([page.waitForEvent('load'), control.click()]);
 }
 
 // axe-core on the page (evaluated through the DevTools protocol, which the page's CSP does not govern), no
@@ -84,7 +94,7 @@ async function main() {
   cli('post', 'add', '--as', 'marie.lefevre@mairie-thomery.example.fr', '--neighbourhood', 'centre-bourg', '--kind',
     'announcement', '--title', 'Travaux rue de la République', '--body', 'La rue sera fermée lundi matin.');
   const { server, url } = await startServer();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   const resident = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR' });
   const lucie = await resident.newPage();
   let postUrl = '';
@@ -93,7 +103,7 @@ async function main() {
     await step('the home page lists the neighbourhoods and the town hall\'s announcements', async () => {
       await lucie.goto(`${url}/`);
       assert.equal(await lucie.textContent('h1'), 'Bienvenue à Thomery');
-      assert.ok(await lucie.getByRole('link', { name: 'Travaux rue de la République', exact: true }).isVisible());
+      await lucie.getByRole('link', { name: 'Travaux rue de la République', exact: true }).waitFor();
       await check(lucie, 'accueil');
     });
 
@@ -102,9 +112,9 @@ async function main() {
       await check(lucie, 'rejoindre');
       await lucie.getByLabel('Code d’invitation').fill(invitation());
       await lucie.getByLabel('Nom affiché').fill('Lucie B.');
-      await lucie.getByRole('button', { name: 'Rejoindre' }).click();
+      await load(lucie, lucie.getByRole('button', { name: 'Rejoindre' }));
       assert.match(lucie.url(), /\/quartiers\/centre-bourg\?bienvenue=1$/);
-      assert.ok(await lucie.getByText('Connecté·e').isVisible());
+      await lucie.getByText('Connecté·e').waitFor();
     });
 
     await step('a used code is refused next to the field', async () => {
@@ -115,8 +125,8 @@ async function main() {
         await other.goto(`${url}/rejoindre`);
         await other.getByLabel('Code d’invitation').fill(code);
         await other.getByLabel('Nom affiché').fill(name);
-        await other.getByRole('button', { name: 'Rejoindre' }).click();
-        if (name === 'Premier') await other.getByRole('button', { name: 'Se déconnecter' }).click();
+        await load(other, other.getByRole('button', { name: 'Rejoindre' }));
+        if (name === 'Premier') await load(other, other.getByRole('button', { name: 'Se déconnecter' }));
       }
       assert.match(await other.textContent('#f-code-erreur'), /Ce code d’invitation a déjà été utilisé\./);
       await check(other, 'rejoindre-erreur');
@@ -125,18 +135,18 @@ async function main() {
 
     await step('a resident posts; errors are shown next to the fields', async () => {
       await lucie.goto(`${url}/quartiers/centre-bourg`);
-      await lucie.getByRole('link', { name: 'Publier un message' }).click();
+      await load(lucie, lucie.getByRole('link', { name: 'Publier un message' }));
       await check(lucie, 'publier');
       await lucie.getByLabel('Type de message').selectOption('event');
-      await lucie.getByRole('button', { name: 'Publier' }).click();
-      assert.ok(await lucie.getByText('Le formulaire contient des erreurs').isVisible());
+      await load(lucie, lucie.getByRole('button', { name: 'Publier' }));
+      await lucie.getByText('Le formulaire contient des erreurs').waitFor();
       await check(lucie, 'publier-erreurs');
       await lucie.getByLabel('Type de message').selectOption('offer');
       await lucie.getByLabel('Précision (offre ou demande)').selectOption('lend');
       await lucie.getByLabel('Titre').fill(title);
       await lucie.getByLabel('Texte').fill('Je prête ma perceuse le week-end.\nPassez rue de la République.');
-      await lucie.getByRole('button', { name: 'Publier' }).click();
-      assert.ok(await lucie.getByText('Votre message est publié.').isVisible());
+      await load(lucie, lucie.getByRole('button', { name: 'Publier' }));
+      await lucie.getByText('Votre message est publié.').waitFor();
       postUrl = lucie.url().split('?')[0];
       await check(lucie, 'message');
     });
@@ -146,22 +156,22 @@ async function main() {
       await neighbour.goto(`${url}/rejoindre`);
       await neighbour.getByLabel('Code d’invitation').fill(invitation());
       await neighbour.getByLabel('Nom affiché').fill('Paul G.');
-      await neighbour.getByRole('button', { name: 'Rejoindre' }).click();
+      await load(neighbour, neighbour.getByRole('button', { name: 'Rejoindre' }));
       await neighbour.goto(postUrl);
       await neighbour.getByLabel('Votre réponse').fill('Merci, je passe samedi !');
-      await neighbour.getByRole('button', { name: 'Envoyer la réponse' }).click();
-      assert.ok(await neighbour.getByText('Merci, je passe samedi !').isVisible());
+      await load(neighbour, neighbour.getByRole('button', { name: 'Envoyer la réponse' }));
+      await neighbour.getByText('Merci, je passe samedi !').waitFor();
       await neighbour.goto(`${url}/quartiers/centre-bourg`);
-      assert.ok(await neighbour.getByText('Merci, je passe samedi !').isVisible());
+      await neighbour.getByText('Merci, je passe samedi !').waitFor();
       await check(neighbour, 'quartier');
-      await neighbour.getByRole('link', { name: `Signaler le message « ${title} »` }).click();
+      await load(neighbour, neighbour.getByRole('link', { name: `Signaler le message « ${title} »` }));
       await check(neighbour, 'signaler');
       await neighbour.getByLabel('Raison du signalement').selectOption('illegal');
-      await neighbour.getByRole('button', { name: 'Envoyer le signalement' }).click();
+      await load(neighbour, neighbour.getByRole('button', { name: 'Envoyer le signalement' }));
       assert.match(await neighbour.textContent('#f-good_faith-erreur'), /bonne foi : cochez la case/);
       await check(neighbour, 'signaler-erreurs');
       await neighbour.getByLabel('Raison du signalement').selectOption('scam');
-      await neighbour.getByRole('button', { name: 'Envoyer le signalement' }).click();
+      await load(neighbour, neighbour.getByRole('button', { name: 'Envoyer le signalement' }));
       assert.equal(await neighbour.textContent('h1'), 'Signalement reçu');
       await check(neighbour, 'signalement-recu');
     });
@@ -186,14 +196,14 @@ async function main() {
       await visitor.getByLabel('Description').fill('Le lampadaire devant le 12 rue de la Paix est éteint depuis lundi.');
       await visitor.getByLabel('Adresse ou lieu').fill('12 rue de la Paix');
       await visitor.getByLabel('Je préfère rester anonyme').check();
-      await visitor.getByRole('button', { name: 'Envoyer à la mairie' }).click();
+      await load(visitor, visitor.getByRole('button', { name: 'Envoyer à la mairie' }));
       const reference = await visitor.textContent('.reference');
       assert.match(reference, /^DOL-\d{4}-\d{6}$/);
       await check(visitor, 'doleance-envoyee');
       cli('grievance', 'respond', reference, 'Une équipe passe jeudi.');
-      await visitor.getByRole('link', { name: `Suivre la doléance ${reference}` }).click();
+      await load(visitor, visitor.getByRole('link', { name: `Suivre la doléance ${reference}` }));
       assert.equal(await visitor.textContent('h1'), `Doléance ${reference}`);
-      assert.ok(await visitor.getByText('Une équipe passe jeudi.').isVisible());
+      await visitor.getByText('Une équipe passe jeudi.').waitFor();
       await check(visitor, 'doleance-suivi');
       await visitor.close();
     });
@@ -202,7 +212,7 @@ async function main() {
       const names = async (query) => {
         await lucie.goto(`${url}/annuaire`);
         await lucie.getByLabel('Nom, activité ou adresse').fill(query);
-        await lucie.getByRole('button', { name: 'Rechercher' }).click();
+        await load(lucie, lucie.getByRole('button', { name: 'Rechercher' }));
         return lucie.locator('.fiches a').allTextContents();
       };
       const plain = await names('epicerie');
@@ -210,7 +220,7 @@ async function main() {
       assert.deepEqual(await names('ÉPICERIE'), plain);
       assert.deepEqual(await names('Épicerie'), plain);
       await check(lucie, 'annuaire');
-      await lucie.locator('.fiches a').first().click();
+      await load(lucie, lucie.locator('.fiches a').first());
       await check(lucie, 'fiche');
     });
 
@@ -225,14 +235,14 @@ async function main() {
       await page.goto(`${url}/rejoindre`);
       await page.getByLabel('Code d’invitation').fill(invitation());
       await page.getByLabel('Nom affiché').fill(XSS.slice(0, 60));
-      await page.getByRole('button', { name: 'Rejoindre' }).click();
-      await page.getByRole('link', { name: 'Publier un message' }).click();
+      await load(page, page.getByRole('button', { name: 'Rejoindre' }));
+      await load(page, page.getByRole('link', { name: 'Publier un message' }));
       await page.getByLabel('Type de message').selectOption('event');
       await page.getByLabel('Titre').fill(XSS);
       await page.getByLabel('Texte').fill(XSS);
       await page.getByLabel('Date de l’événement').fill('2027-06-05');
       await page.getByLabel('Lieu de l’événement').fill(XSS);
-      await page.getByRole('button', { name: 'Publier' }).click();
+      await load(page, page.getByRole('button', { name: 'Publier' }));
       assert.equal(await injected(), 0);
       await page.goto(`${url}/quartiers/centre-bourg`);
       assert.ok((await page.textContent('main')).includes('<script>alert(1)</script>'));
@@ -240,8 +250,8 @@ async function main() {
       await page.goto(`${url}/doleances/nouvelle`);
       for (const field of ['title', 'description', 'address', 'postcode', 'contact_name', 'contact_email', 'contact_phone'])
         await page.locator(`#f-${field}`).fill(XSS);
-      await page.getByRole('button', { name: 'Envoyer à la mairie' }).click();
-      assert.ok(await page.getByText('Le formulaire contient des erreurs').isVisible());
+      await load(page, page.getByRole('button', { name: 'Envoyer à la mairie' }));
+      await page.getByText('Le formulaire contient des erreurs').waitFor();
       assert.equal(await injected(), 0);
       for (const query of [`/annuaire?q=${encodeURIComponent(XSS)}&type=${encodeURIComponent(XSS)}`,
         `/quartiers/centre-bourg?avant=${encodeURIComponent(XSS)}`, `/${encodeURIComponent(XSS)}`,
