@@ -439,11 +439,13 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
   if (!content && !account) throw Error(fmt::format("unknown decision '{}'", request.action));
   ValidateReason(request.reason);
   if (request.note.size() > 2000) throw Error("the note is longer than 2000 bytes");
+  // One instant for the whole decision: its date, the case's closing and the 90 days of a strike.
+  const TimePoint decided_at = Now();
   std::string until;
   if (request.action == "silence" || request.action == "suspend") {
     if (request.until.empty()) throw Error(fmt::format("'{}' needs --until DATE", request.action));
     TimePoint end = ParseIso(request.until);
-    if (end <= Now())
+    if (end <= decided_at)
       throw Error(fmt::format("the date '{}' is in the past", request.until), "give a future date");
     until = FormatIso(end);
   }
@@ -482,7 +484,7 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
       WHERE c.id = ? AND c.claimed_by != ? AND c.claimed_until > ?)sql");
     claimed.bind(1, c.id);
     claimed.bind(2, moderator.id);
-    claimed.bind(3, NowIso());
+    claimed.bind(3, FormatIso(decided_at));
     if (claimed.executeStep())
       throw ConflictError(
           fmt::format("case {} is being triaged by {}", c.id, claimed.getColumn(0).getString()),
@@ -522,7 +524,7 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
         claimed_by = NULL, claimed_until = NULL,
         auto_hidden = CASE WHEN ?3 IN ('dismiss', 'restore') THEN 0 ELSE auto_hidden END
       WHERE id = ?2)sql");
-    close.bind(1, NowIso());
+    close.bind(1, FormatIso(decided_at));
     close.bind(2, c.id);
     close.bind(3, request.action);
     close.exec();
@@ -543,10 +545,10 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
     facts = request.note;
   }
   d.automated = false;
+  const std::string strike_until = FormatIso(decided_at + std::chrono::days(90));
   d.statement =
-      Statement(d.action, d.target_type, d.reason,
-                d.action == "warn" ? FormatIso(Now() + std::chrono::days(90)) : d.until, false, facts);
-  d.created_at = NowIso();
+      Statement(d.action, d.target_type, d.reason, d.action == "warn" ? strike_until : d.until, false, facts);
+  d.created_at = FormatIso(decided_at);
   SQLite::Statement insert(db.sql(), R"sql(
     INSERT INTO decision (case_id, target_type, target_id, action, reason, note, moderator_id, automated, until,
                           statement, created_at)
@@ -570,7 +572,7 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
       SELECT author_id, 'warning', ?, ?, ? FROM post WHERE id = ?)sql");
     strike.bind(1, d.id);
     strike.bind(2, d.created_at);
-    strike.bind(3, FormatIso(Now() + std::chrono::days(90)));
+    strike.bind(3, strike_until);
     strike.bind(4, d.target_id);
     strike.exec();
   }
@@ -587,7 +589,7 @@ Decision DecideInTransaction(Db& db, const DecisionRequest& request) {
                          : request.action == "suspend" ? "suspension"
                                                        : "ban";
       // A warning is a strike that expires after 90 days.
-      std::string expiry = request.action == "warn" ? FormatIso(Now() + std::chrono::days(90)) : d.until;
+      std::string expiry = request.action == "warn" ? strike_until : d.until;
       SQLite::Statement restrict(db.sql(), R"sql(
         INSERT INTO restriction (member_id, kind, decision_id, starts_at, until) VALUES (?, ?, ?, ?, ?))sql");
       restrict.bind(1, d.target_id);
@@ -755,10 +757,11 @@ bool ClaimCase(Db& db, int64_t case_id, int64_t moderator_id, int minutes) {
   SQLite::Statement claim(db.sql(), R"sql(
     UPDATE moderation_case SET claimed_by = ?1, claimed_until = ?2
     WHERE id = ?3 AND status = 'open' AND (claimed_by IS NULL OR claimed_by = ?1 OR claimed_until <= ?4))sql");
+  const TimePoint now = Now();
   claim.bind(1, moderator_id);
-  claim.bind(2, FormatIso(Now() + std::chrono::minutes(minutes)));
+  claim.bind(2, FormatIso(now + std::chrono::minutes(minutes)));
   claim.bind(3, case_id);
-  claim.bind(4, NowIso());
+  claim.bind(4, FormatIso(now));
   const bool claimed = claim.exec() == 1;
   transaction.commit();
   return claimed;
