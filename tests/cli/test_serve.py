@@ -1477,7 +1477,7 @@ class BadInputTest(ServeTest):
             time.sleep(0.4)
         slow.join(30)
         self.assertFalse(slow.is_alive())
-        self.assertLess(max(durations), 1, durations)
+        self.assertLess(max(durations), 3, durations)  # never held for the slow client's six seconds (1 to 3 ms here)
         # Silent after its sixth byte, the slow client is dropped after --timeout (2 s): closed, reset or a 4xx,
         # never served and never kept.
         answer = outcome["answer"]
@@ -1514,9 +1514,9 @@ class BadInputTest(ServeTest):
         for s in silent[:20]:
             self.assertRegex(s.recv(4096), rb"^HTTP/1\.1 200 ")
 
-    def test_a_silent_connection_is_closed_within_three_timeouts(self):
+    def test_a_silent_connection_is_closed_within_five_timeouts(self):
         """The kernel hands a silent client over after about --timeout seconds (the SYN-ACK retransmission past
-        it: 3 s for 2), and the server closes it --timeout seconds later."""
+        it: 3 s for 2), and the server closes it --timeout seconds later: about 5 s here."""
         server = self.serve("--timeout", "2")
         s = socket.create_connection((server.host, server.port), timeout=20)
         self.addCleanup(s.close)
@@ -1525,7 +1525,7 @@ class BadInputTest(ServeTest):
             self.assertEqual(s.recv(4096), b"")
         except ConnectionResetError:
             pass
-        self.assertLess(time.monotonic() - started, 3 * 2 + 1)
+        self.assertLess(time.monotonic() - started, 5 * 2)
         self.assertHealthy()
 
     def test_sql_and_html_in_every_text_field_are_stored_and_returned_verbatim(self):
@@ -1603,11 +1603,12 @@ class BadInputTest(ServeTest):
         self.assertEqual(server.request("GET", "/api/v1/town").status, 200)
 
     def test_token_rate_limit(self):
-        server = self.serve("--client-rate", "0", "--token-rate", "2", limits=True)
+        # One request every ten seconds per token, a burst of one (the burst's size is a unit test of
+        # RateLimiter): the test's requests take well under ten seconds, whatever the machine's speed.
+        server = self.serve("--client-rate", "0", "--token-rate", "0.1", limits=True)
         path = "/api/v1/neighbourhoods/centre-bourg/posts"
         statuses = [server.request("GET", path, token=self.tokens["lucie"]).status for _ in range(8)]
-        self.assertEqual(statuses[:4], [200] * 4, statuses)
-        self.assertIn(429, statuses)
+        self.assertEqual(statuses, [200] + [429] * 7)
         limited = server.request("GET", path, token=self.tokens["lucie"])
         self.assertApiError(limited, 429, "rate_limited")
         self.assertRegex(limited.header("Retry-After") or "", r"^[1-9]\d*$")
@@ -1622,10 +1623,14 @@ class BadInputTest(ServeTest):
 
     def test_default_client_rate_limit(self):
         server = self.serve(limits=True)  # 20 requests a second, bursts of 40
+        started = time.monotonic()
         statuses = [server.request("GET", "/api/v1/health").status for _ in range(100)]
+        allowed = 40 + 20 * (time.monotonic() - started)  # the burst, and what came back meanwhile
+        self.assertLessEqual(set(statuses), {200, 429})
         self.assertGreaterEqual(statuses.count(200), 40, statuses)
-        self.assertIn(429, statuses)
-        self.assertEqual(set(statuses), {200, 429})
+        self.assertLessEqual(statuses.count(200), allowed + 1, statuses)
+        if allowed + 1 < 100:  # faster than the rate (here the 100 requests take about 0.05 s)
+            self.assertIn(429, statuses)
 
 
 # ========================================================================================= the CLI at once
