@@ -286,8 +286,9 @@ TEST_CASE("a full temporary disk is an error about the temporary file, not about
   // EFBIG. The keys are written to the file only past the temporary database's 8 MiB cache.
   struct Limit {
     rlimit before{};
-    void (*handler)(int) = std::signal(SIGXFSZ, SIG_IGN);
+    void (*handler)(int) = nullptr;
     Limit() {
+      handler = std::signal(SIGXFSZ, SIG_IGN);
       getrlimit(RLIMIT_FSIZE, &before);
       rlimit small = before;
       small.rlim_cur = 64 * 1024;
